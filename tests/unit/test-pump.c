@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The engine against the bootloader model, no main loop: every secure package under
+ * ../shared/fixtures into a simulated device that matches it, the founding user's merged hex,
+ * and each kind of mismatch with the target's real answer. */
+#include <cjson/cJSON.h>
+#include <string.h>
+
+#include "bluedfu/bdfu-error.h"
+#include "common/bdfu-pump.h"
+#include "core/bdfu-image.h"
+
+static const gchar *
+fixtures_dir(void)
+{
+	const gchar *dir = g_getenv("BDFU_FIXTURES");
+	if (dir == NULL || !g_file_test(dir, G_FILE_TEST_IS_DIR))
+		return NULL;
+	return dir;
+}
+
+static gboolean
+load_key(const gchar *path, BdfuTargetConfig *config)
+{
+	g_autofree gchar *pem = NULL;
+	gsize len = 0;
+	g_autoptr(BdfuKey) key = NULL;
+	if (!g_file_get_contents(path, &pem, &len, NULL))
+		return FALSE;
+	key = bdfu_key_new_from_pem(pem, len, NULL);
+	if (key == NULL)
+		return FALSE;
+	config->has_public_key = bdfu_key_get_raw_le(key, config->public_key_le);
+	return config->has_public_key;
+}
+
+static gchar *
+find_key(const gchar *fixtures, const gchar *key_id)
+{
+	g_autofree gchar *dir = g_build_filename(fixtures, "keys", "public", NULL);
+	g_autoptr(GDir) gdir = g_dir_open(dir, 0, NULL);
+	g_autofree gchar *suffix = g_strdup_printf("_%s.pub.pem", key_id);
+	const gchar *name;
+	while (gdir != NULL && (name = g_dir_read_name(gdir)) != NULL) {
+		if (g_str_has_suffix(name, suffix))
+			return g_build_filename(dir, name, NULL);
+	}
+	return NULL;
+}
+
+/* a device the package was made for: SoftDevice from sd_req, hw version, key, SoC */
+static void
+config_for_package(BdfuTargetConfig *config, BdfuPackage *package, const gchar *soc)
+{
+	BdfuPackagePart *first = g_ptr_array_index(package->parts, 0);
+	const BdfuInitPacket *init = first->init;
+
+	config->sdk_major = 17;
+	config->hw_version = init->has_hw_version ? init->hw_version : 52;
+	config->sd_fwid = 0;
+	for (guint i = 0; i < init->sd_req_len; i++) {
+		if (bdfu_softdevice_lookup(init->sd_req[i]) != NULL) {
+			config->sd_fwid = init->sd_req[i];
+			break;
+		}
+	}
+	if (config->sd_fwid == 0 && init->sd_req_len > 0)
+		config->sd_fwid = init->sd_req[0];
+	config->debug_bootloader = init->has_is_debug && init->is_debug;
+	config->app_version = 0;
+	config->bootloader_version = 0;
+	if (g_strcmp0(soc, "nRF52840") == 0) {
+		config->flash_size = 0x100000;
+	} else if (g_str_has_prefix(soc, "nRF51")) {
+		config->flash_size = 0x40000;
+		config->sdk_major = 12;
+		config->max_att_mtu = 23;
+	} else {
+		config->flash_size = 0x80000;
+	}
+	config->bootloader_start = config->flash_size - 0x8000;
+	config->start_in_dfu = TRUE;
+}
+
+static void
+test_pump_fixtures(void)
+{
+	const gchar *fixtures = fixtures_dir();
+	g_autofree gchar *json_path = NULL;
+	g_autofree gchar *text = NULL;
+	g_autoptr(cJSON) root = NULL;
+	const cJSON *entry;
+	guint updated = 0;
+
+	if (fixtures == NULL) {
+		g_test_skip("no fixtures (set BDFU_FIXTURES)");
+		return;
+	}
+	json_path = g_build_filename(fixtures, "fixtures.json", NULL);
+	g_assert_true(g_file_get_contents(json_path, &text, NULL, NULL));
+	root = cJSON_Parse(text);
+	g_assert_nonnull(root);
+
+	cJSON_ArrayForEach(entry, root)
+	{
+		const gchar *category = cJSON_GetObjectItem(entry, "category")->valuestring;
+		const gchar *folder = cJSON_GetObjectItem(entry, "folder")->valuestring;
+		const gchar *file = cJSON_GetObjectItem(entry, "file")->valuestring;
+		const gchar *soc = cJSON_GetObjectItem(entry, "soc")->valuestring;
+		const cJSON *parts = cJSON_GetObjectItem(entry, "parts");
+		const gchar *key_id = cJSON_GetObjectItem(cJSON_GetArrayItem(parts, 0), "signature")
+					  ->valuestring;
+		g_autofree gchar *zip = g_build_filename(fixtures, folder, file, NULL);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(BdfuPackage) package = NULL;
+		g_autoptr(BdfuTarget) target = NULL;
+		BdfuTargetConfig config;
+		BdfuPumpConfig pump;
+		BdfuPumpStats stats;
+		BdfuTargetMode mode;
+		guint64 now = 0;
+
+		if (g_strcmp0(category, "secure") != 0 && g_strcmp0(category, "unsigned") != 0)
+			continue;
+		package = bdfu_package_new_from_file(zip, NULL, &error);
+		g_assert_no_error(error);
+
+		bdfu_target_config_init(&config);
+		config_for_package(&config, package, soc);
+		if (g_strcmp0(key_id, "unsigned") != 0) {
+			g_autofree gchar *key = find_key(fixtures, key_id);
+			g_assert_nonnull(key);
+			g_assert_true(load_key(key, &config));
+		}
+		target = bdfu_target_new(&config, NULL, NULL);
+		bdfu_pump_config_init(&pump);
+		if (config.max_att_mtu == 23)
+			pump.link.requested_mtu = 23;
+		if (!bdfu_pump_update(target, &now, package, &pump, &stats, &mode, &error))
+			g_error("%s: %s", folder, error->message);
+		g_test_message("%s: %u parts, %.1f s, mode %d", folder, package->parts->len,
+			       stats.elapsed_us / 1e6, mode);
+		g_assert_false(stats.restarted_from_zero_silently);
+		bdfu_target_config_clear(&config);
+		updated++;
+	}
+	g_assert_cmpuint(updated, >=, 30);
+}
+
+static BdfuPackage *
+load_fixture(const gchar *relative)
+{
+	const gchar *fixtures = fixtures_dir();
+	g_autofree gchar *path = g_build_filename(fixtures, relative, NULL);
+	g_autoptr(GError) error = NULL;
+	BdfuPackage *package = bdfu_package_new_from_file(path, NULL, &error);
+	g_assert_no_error(error);
+	return package;
+}
+
+static void
+seed_config(BdfuTargetConfig *config)
+{
+	g_autofree gchar *key = g_build_filename(fixtures_dir(), "seed", "seed-key.pub.pem", NULL);
+	bdfu_target_config_init(config);
+	config->sdk_major = 14;
+	config->max_att_mtu = 23;
+	config->sd_fwid = 0x9D;
+	config->flash_size = 0x80000;
+	config->bootloader_start = 0x78000;
+	config->start_in_dfu = TRUE;
+	g_assert_true(load_key(key, config));
+}
+
+/* the founding user's case: 100 %, the bootloader is happy, the app never runs */
+static void
+test_pump_seed(void)
+{
+	g_autoptr(BdfuPackage) merged = NULL;
+	g_autoptr(BdfuPackage) app_only = NULL;
+	g_autoptr(GError) error = NULL;
+	BdfuTargetConfig config;
+	BdfuPumpConfig pump;
+	BdfuPumpStats stats;
+	BdfuTargetMode mode;
+	guint64 now = 0;
+
+	if (fixtures_dir() == NULL) {
+		g_test_skip("no fixtures (set BDFU_FIXTURES)");
+		return;
+	}
+	merged = load_fixture("seed/seed-merged-hex.zip");
+	app_only = load_fixture("seed/seed-app-only.zip");
+	seed_config(&config);
+	bdfu_pump_config_init(&pump);
+	pump.link.requested_mtu = 23;
+	{
+		g_autoptr(BdfuTarget) target = bdfu_target_new(&config, NULL, NULL);
+		g_assert_true(bdfu_pump_update(target, &now, merged, &pump, &stats, &mode, &error));
+		g_assert_no_error(error);
+		g_assert_cmpint(mode, ==, BDFU_TARGET_MODE_SILENT);
+		g_assert_nonnull(strstr(bdfu_target_get_boot_reason(target), "SoftDevice"));
+	}
+	now = 0;
+	{
+		g_autoptr(BdfuTarget) target = bdfu_target_new(&config, NULL, NULL);
+		g_assert_true(bdfu_pump_update(target, &now, app_only, &pump, &stats, &mode, &error));
+		g_assert_no_error(error);
+		g_assert_cmpint(mode, ==, BDFU_TARGET_MODE_APP);
+	}
+	bdfu_target_config_clear(&config);
+}
+
+typedef struct {
+	const gchar *name;
+	void (*change)(BdfuTargetConfig *config);
+	gint code;
+	const gchar *needle;
+} Mismatch;
+
+static void
+wrong_key(BdfuTargetConfig *c)
+{
+	c->public_key_le[5] ^= 0xFF;
+	c->public_key_le[40] ^= 0x55;
+}
+static void
+wrong_hw(BdfuTargetConfig *c)
+{
+	c->hw_version = 51;
+}
+static void
+wrong_sd(BdfuTargetConfig *c)
+{
+	c->sd_fwid = 0xA8;
+}
+static void
+higher_version(BdfuTargetConfig *c)
+{
+	c->app_version = 5;
+}
+static void
+small_flash(BdfuTargetConfig *c)
+{
+	/* bank 0 ends three pages (app data) below the bootloader: no room at all */
+	c->bootloader_start = 0x26000;
+}
+
+static void
+test_pump_mismatches(void)
+{
+	const Mismatch cases[] = {
+	    {"wrong key", wrong_key, BDFU_ERROR_REJECTED, "signature"},
+	    {"hw version", wrong_hw, BDFU_ERROR_REJECTED, "hw"},
+	    {"sd_req", wrong_sd, BDFU_ERROR_REJECTED, "sd_req"},
+	    {"lower version", higher_version, BDFU_ERROR_REJECTED, "version"},
+	    {"too big", small_flash, BDFU_ERROR_REJECTED, "fit"},
+	};
+	g_autoptr(BdfuPackage) app = NULL;
+
+	if (fixtures_dir() == NULL) {
+		g_test_skip("no fixtures (set BDFU_FIXTURES)");
+		return;
+	}
+	app = load_fixture("seed/seed-app-only.zip");
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(BdfuTarget) target = NULL;
+		BdfuTargetConfig config;
+		BdfuPumpConfig pump;
+		BdfuPumpStats stats;
+		guint64 now = 0;
+
+		seed_config(&config);
+		cases[i].change(&config);
+		target = bdfu_target_new(&config, NULL, NULL);
+		bdfu_pump_config_init(&pump);
+		pump.link.requested_mtu = 23;
+		g_assert_false(bdfu_pump_update(target, &now, app, &pump, &stats, NULL, &error));
+		g_test_message("%s: %s", cases[i].name, error->message);
+		g_assert_error(error, BDFU_ERROR, cases[i].code);
+		if (strcasestr(error->message, cases[i].needle) == NULL)
+			g_error("%s: '%s' does not mention %s", cases[i].name, error->message,
+				cases[i].needle);
+		bdfu_target_config_clear(&config);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/pump/fixtures/every-secure-package", test_pump_fixtures);
+	g_test_add_func("/pump/seed/merged-hex-silent-app-only-boots", test_pump_seed);
+	g_test_add_func("/pump/mismatch/target-answers", test_pump_mismatches);
+	return g_test_run();
+}
