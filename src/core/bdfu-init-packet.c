@@ -606,3 +606,177 @@ bdfu_init_packet_check_hash(const BdfuInitPacket *packet, const guint8 *image, g
 		return BDFU_HASH_CHECK_MATCH_BIG_ENDIAN;
 	return BDFU_HASH_CHECK_MISMATCH;
 }
+
+BdfuSignatureCheck
+bdfu_init_packet_verify(const BdfuInitPacket *packet,
+			const guint8 *data,
+			gsize len,
+			const BdfuKey *key)
+{
+	g_return_val_if_fail(packet != NULL, BDFU_SIGNATURE_INVALID);
+	if (!packet->is_signed)
+		return BDFU_SIGNATURE_ABSENT;
+	if (key == NULL)
+		return BDFU_SIGNATURE_UNCHECKED;
+	/* the bootloader refuses these before looking at the signature itself (§8.1) */
+	if (packet->signature_type != BDFU_SIGNATURE_TYPE_ECDSA_P256_SHA256 ||
+	    packet->signature_len != BDFU_SIGNATURE_LEN)
+		return BDFU_SIGNATURE_INVALID;
+	if (data == NULL || packet->init_offset > len ||
+	    packet->init_len > len - packet->init_offset)
+		return BDFU_SIGNATURE_INVALID;
+	if (!bdfu_key_verify_le(
+		key, data + packet->init_offset, packet->init_len, packet->signature))
+		return BDFU_SIGNATURE_INVALID;
+	return BDFU_SIGNATURE_VALID;
+}
+
+const gchar *
+bdfu_signature_check_to_string(BdfuSignatureCheck check)
+{
+	switch (check) {
+	case BDFU_SIGNATURE_VALID:
+		return "valid";
+	case BDFU_SIGNATURE_INVALID:
+		return "invalid";
+	case BDFU_SIGNATURE_UNCHECKED:
+		return "unchecked";
+	case BDFU_SIGNATURE_ABSENT:
+		return "absent";
+	default:
+		return "unknown";
+	}
+}
+
+static gboolean
+bdfu_init_packet_to_pb(const BdfuInitPacket *p, dfu_InitCommand *init, GError **error)
+{
+	if (p->sd_req_len > BDFU_INIT_SD_REQ_MAX || p->hash_len > sizeof(p->hash) ||
+	    p->boot_validation_len > BDFU_INIT_BOOT_VALIDATION_MAX) {
+		g_set_error_literal(
+		    error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_INVALID_ARGUMENT,
+		    "init packet has more sd_req, hash or boot validation bytes than "
+		    "the format allows");
+		return FALSE;
+	}
+	init->has_fw_version = p->has_fw_version;
+	init->fw_version = p->fw_version;
+	init->has_hw_version = p->has_hw_version;
+	init->hw_version = p->hw_version;
+	init->sd_req_count = (pb_size_t)p->sd_req_len;
+	memcpy(init->sd_req, p->sd_req, p->sd_req_len * sizeof(guint32));
+	init->has_type = p->has_type;
+	init->type = (dfu_FwType)p->type;
+	init->has_sd_size = p->has_sd_size;
+	init->sd_size = p->sd_size;
+	init->has_bl_size = p->has_bl_size;
+	init->bl_size = p->bl_size;
+	init->has_app_size = p->has_app_size;
+	init->app_size = p->app_size;
+	init->has_hash = p->has_hash;
+	init->hash.hash_type = (dfu_HashType)p->hash_type;
+	init->hash.hash.size = (pb_size_t)p->hash_len;
+	memcpy(init->hash.hash.bytes, p->hash, p->hash_len);
+	init->has_is_debug = p->has_is_debug;
+	init->is_debug = p->is_debug;
+	init->boot_validation_count = (pb_size_t)p->boot_validation_len;
+	for (guint i = 0; i < p->boot_validation_len; i++) {
+		const BdfuBootValidation *bv = &p->boot_validation[i];
+		if (bv->bytes_len > sizeof(bv->bytes)) {
+			g_set_error_literal(error,
+					    BDFU_ERROR,
+					    BDFU_ERROR_INVALID_ARGUMENT,
+					    "init packet boot validation is over 64 bytes");
+			return FALSE;
+		}
+		init->boot_validation[i].type = (dfu_ValidationType)bv->type;
+		init->boot_validation[i].bytes.size = (pb_size_t)bv->bytes_len;
+		memcpy(init->boot_validation[i].bytes.bytes, bv->bytes, bv->bytes_len);
+	}
+	return TRUE;
+}
+
+static gboolean
+bdfu_init_packet_pb_encode(const pb_msgdesc_t *fields,
+			   const void *msg,
+			   guint8 *buf,
+			   gsize *len,
+			   GError **error)
+{
+	pb_ostream_t stream = pb_ostream_from_buffer(buf, *len);
+	if (!pb_encode(&stream, fields, msg)) {
+		g_set_error(error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_INVALID_ARGUMENT,
+			    "cannot encode the init packet: %s (the limit is %u bytes)",
+			    PB_GET_ERROR(&stream),
+			    (guint)BDFU_INIT_PACKET_MAX_SIZE);
+		return FALSE;
+	}
+	*len = stream.bytes_written;
+	return TRUE;
+}
+
+GBytes *
+bdfu_init_packet_encode(const BdfuInitPacket *packet, const BdfuKey *key, GError **error)
+{
+	g_autofree dfu_Packet *msg = NULL;
+	g_autoptr(BdfuInitPacket) check = NULL;
+	guint8 buf[BDFU_INIT_PACKET_MAX_SIZE];
+	gsize len = sizeof(buf);
+	dfu_Command *cmd;
+
+	g_return_val_if_fail(packet != NULL, NULL);
+	if (key != NULL && !bdfu_key_has_private(key)) {
+		g_set_error_literal(
+		    error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_INVALID_ARGUMENT,
+		    "signing the init packet needs a private key, but this is a public "
+		    "key; give the private key file (BEGIN EC PRIVATE KEY)");
+		return NULL;
+	}
+	msg = g_new0(dfu_Packet, 1);
+	cmd = key != NULL ? &msg->signed_command.command : &msg->command;
+	msg->has_signed_command = key != NULL;
+	msg->has_command = key == NULL;
+	/* an init packet is always an INIT command, as nrfutil writes it */
+	cmd->has_op_code = TRUE;
+	cmd->op_code = dfu_OpCode_INIT;
+	cmd->has_init = TRUE;
+	if (!bdfu_init_packet_to_pb(packet, &cmd->init, error))
+		return NULL;
+
+	if (key != NULL) {
+		/* sign the InitCommand bytes; nanopb encodes them the same way inside the packet */
+		guint8 init_buf[BDFU_INIT_PACKET_MAX_SIZE];
+		gsize init_len = sizeof(init_buf);
+		if (!bdfu_init_packet_pb_encode(
+			dfu_InitCommand_fields, &cmd->init, init_buf, &init_len, error))
+			return NULL;
+		if (!bdfu_key_sign_le(
+			key, init_buf, init_len, msg->signed_command.signature.bytes, error))
+			return NULL;
+		msg->signed_command.signature_type = dfu_SignatureType_ECDSA_P256_SHA256;
+		msg->signed_command.signature.size = BDFU_SIGNATURE_LEN;
+	}
+	if (!bdfu_init_packet_pb_encode(dfu_Packet_fields, msg, buf, &len, error))
+		return NULL;
+
+	/* what we hand out must be what we accept, and signed as a bootloader checks it */
+	check = bdfu_init_packet_parse(buf, len, error);
+	if (check == NULL) {
+		g_prefix_error(error, "encoded init packet does not parse back: ");
+		return NULL;
+	}
+	if (key != NULL && bdfu_init_packet_verify(check, buf, len, key) != BDFU_SIGNATURE_VALID) {
+		g_set_error_literal(error,
+				    BDFU_ERROR,
+				    BDFU_ERROR_FAILED,
+				    "encoded init packet does not verify with its own key");
+		return NULL;
+	}
+	return g_bytes_new(buf, len);
+}
