@@ -348,8 +348,13 @@ test_fixtures(void)
 			    g_bytes_get_data(dat, NULL), g_bytes_get_size(dat), &error);
 			if (g_strcmp0(format, "legacy") == 0) {
 				/* SDK <= 11 packed structs are refused cleanly, never misread */
+				const guint8 first = *(const guint8 *)g_bytes_get_data(dat, NULL);
 				g_assert_error(error, BDFU_ERROR, BDFU_ERROR_BAD_PACKAGE);
 				g_assert_null(p);
+				if (first != 0x0A && first != 0x12)
+					g_assert_nonnull(
+					    strstr(error->message,
+						   "SDK 11 and older use a legacy format"));
 				n_legacy++;
 				continue;
 			}
