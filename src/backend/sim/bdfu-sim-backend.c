@@ -446,6 +446,12 @@ static const BdfuTargetCallbacks bdfu_sim_target_callbacks = {
     .log = bdfu_sim_target_log,
 };
 
+void
+bdfu_sim_device_attach(BdfuSimDevice *dev)
+{
+	bdfu_target_set_callbacks(dev->target, &bdfu_sim_target_callbacks, dev);
+}
+
 guint
 bdfu_sim_backend_get_n_devices(BdfuSimBackend *self)
 {

@@ -160,6 +160,23 @@ bdfu_sim_connection_lost_error(BdfuSimConnection *self)
 			   self->address);
 }
 
+/* the link refuses a write when it is down, or when the value does not fit in MTU - 3 */
+static GError *
+bdfu_sim_connection_write_error(BdfuSimConnection *self, gsize len)
+{
+	guint16 mtu = bdfu_link_get_mtu(self->link);
+	if (bdfu_link_is_connected(self->link) && (len == 0 || len + 3 > mtu))
+		return g_error_new(BDFU_ERROR,
+				   BDFU_ERROR_INVALID_ARGUMENT,
+				   "a write of %" G_GSIZE_FORMAT
+				   " bytes does not fit the ATT MTU of "
+				   "%u (1 to %u bytes)",
+				   len,
+				   mtu,
+				   (guint)mtu - 3);
+	return bdfu_sim_connection_lost_error(self);
+}
+
 static void
 bdfu_sim_connection_finish_connect(BdfuSimConnection *self, GError *error)
 {
@@ -193,6 +210,7 @@ bdfu_sim_connection_down(BdfuSimConnection *self, guint8 reason)
 	self->mode = bdfu_sim_connection_mode_now(self);
 	g_clear_pointer(&self->link, bdfu_link_free);
 	bdfu_sim_backend_connection_gone(self->backend, self);
+	bdfu_sim_device_attach(self->dev);
 	self->disconnect_tasks = g_ptr_array_new_with_free_func(g_object_unref);
 
 	if (self->connect_task != NULL)
@@ -462,7 +480,7 @@ bdfu_sim_connection_write_ctrl_async(BdfuConnection *conn,
 	if (task == NULL)
 		return;
 	if (!bdfu_link_write_ctrl(self->link, buf, len)) {
-		g_task_return_error(task, bdfu_sim_connection_lost_error(self));
+		g_task_return_error(task, bdfu_sim_connection_write_error(self, len));
 		return;
 	}
 	g_queue_push_tail(&self->write_tasks, g_steal_pointer(&task));
@@ -484,7 +502,7 @@ bdfu_sim_connection_write_data(BdfuConnection *conn, const guint8 *buf, gsize le
 		return TRUE;
 	if (queue_full)
 		return FALSE;
-	g_propagate_error(error, bdfu_sim_connection_lost_error(self));
+	g_propagate_error(error, bdfu_sim_connection_write_error(self, len));
 	return FALSE;
 }
 
@@ -522,10 +540,12 @@ bdfu_sim_connection_write_buttonless_async(BdfuConnection *conn,
 	if (task == NULL || !bdfu_sim_connection_check_mode(self, task, FALSE))
 		return;
 	if (!bdfu_link_write_buttonless(self->link, buf, len)) {
-		g_task_return_error(task, bdfu_sim_connection_lost_error(self));
+		g_task_return_error(task, bdfu_sim_connection_write_error(self, len));
 		return;
 	}
-	bdfu_sim_connection_complete_later(self, task, NULL, FALSE);
+	/* a Write Request like the Control Point's: answered in order by ctrl_written */
+	g_queue_push_tail(&self->write_tasks, g_steal_pointer(&task));
+	bdfu_sim_clock_kick(bdfu_sim_backend_get_clock(self->backend));
 }
 
 static void
@@ -587,6 +607,7 @@ bdfu_sim_connection_finalize(GObject *object)
 		bdfu_link_disconnect(self->link);
 		g_clear_pointer(&self->link, bdfu_link_free);
 		bdfu_sim_backend_connection_gone(self->backend, self);
+		bdfu_sim_device_attach(self->dev);
 	}
 	g_queue_clear_full(&self->events, (GDestroyNotify)bdfu_sim_event_free);
 	g_queue_clear_full(&self->write_tasks, g_object_unref);
