@@ -426,7 +426,7 @@ bdfu_sim_backend_get_name(BdfuBackend *backend)
 	return "sim";
 }
 
-/* the target's own voice: the link carries the GATT traffic, this is for the log */
+/* the target's own voice, for the log; a link replaces these with its own while it lives */
 static void
 bdfu_sim_target_mode_changed(gpointer user_data, BdfuTargetMode mode, const gchar *reason)
 {
@@ -445,12 +445,6 @@ static const BdfuTargetCallbacks bdfu_sim_target_callbacks = {
     .mode_changed = bdfu_sim_target_mode_changed,
     .log = bdfu_sim_target_log,
 };
-
-void
-bdfu_sim_device_attach(BdfuSimDevice *dev)
-{
-	bdfu_target_set_callbacks(dev->target, &bdfu_sim_target_callbacks, dev);
-}
 
 guint
 bdfu_sim_backend_get_n_devices(BdfuSimBackend *self)

@@ -210,7 +210,6 @@ bdfu_sim_connection_down(BdfuSimConnection *self, guint8 reason)
 	self->mode = bdfu_sim_connection_mode_now(self);
 	g_clear_pointer(&self->link, bdfu_link_free);
 	bdfu_sim_backend_connection_gone(self->backend, self);
-	bdfu_sim_device_attach(self->dev);
 	self->disconnect_tasks = g_ptr_array_new_with_free_func(g_object_unref);
 
 	if (self->connect_task != NULL)
@@ -607,8 +606,7 @@ bdfu_sim_connection_finalize(GObject *object)
 		bdfu_link_disconnect(self->link);
 		g_clear_pointer(&self->link, bdfu_link_free);
 		bdfu_sim_backend_connection_gone(self->backend, self);
-		bdfu_sim_device_attach(self->dev);
-	}
+		}
 	g_queue_clear_full(&self->events, (GDestroyNotify)bdfu_sim_event_free);
 	g_queue_clear_full(&self->write_tasks, g_object_unref);
 	g_ptr_array_unref(self->disconnect_tasks);

@@ -86,8 +86,5 @@ BdfuSimClock *
 bdfu_sim_backend_get_clock(BdfuSimBackend *self);
 void
 bdfu_sim_backend_connection_gone(BdfuSimBackend *self, BdfuSimConnection *conn);
-/* (re)installs the backend's own target callbacks once no link holds the target */
-void
-bdfu_sim_device_attach(BdfuSimDevice *dev);
 
 G_END_DECLS
