@@ -109,8 +109,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(BdfuPackageReader, bdfu_package_reader_clear)
 static gchar *
 bdfu_format_limit(gsize limit)
 {
+	if (limit >= 1024 * 1024 && limit % (1024 * 1024) == 0)
+		return g_strdup_printf("%" G_GSIZE_FORMAT " MiB", limit / (1024 * 1024));
 	if (limit >= 1024 && limit % 1024 == 0)
-		return g_format_size_full(limit, G_FORMAT_SIZE_IEC_UNITS);
+		return g_strdup_printf("%" G_GSIZE_FORMAT " KiB", limit / 1024);
 	return g_strdup_printf("%" G_GSIZE_FORMAT "-byte", limit);
 }
 
@@ -186,7 +188,8 @@ bdfu_package_reader_index(BdfuPackageReader *reader, GError **error)
 		g_set_error(error,
 			    BDFU_ERROR,
 			    BDFU_ERROR_BAD_PACKAGE,
-			    "the zip holds %" G_GINT64_FORMAT " entries, over the limit of %" G_GSIZE_FORMAT
+			    "the zip holds %" G_GINT64_FORMAT
+			    " entries, over the limit of %" G_GSIZE_FORMAT
 			    ": a DFU package has a manifest and two files per image",
 			    (gint64)n,
 			    reader->limits->max_entries);
@@ -200,18 +203,20 @@ bdfu_package_reader_index(BdfuPackageReader *reader, GError **error)
 			g_set_error(error,
 				    BDFU_ERROR,
 				    BDFU_ERROR_BAD_PACKAGE,
-				    "zip entry %" G_GINT64_FORMAT " has no readable name: the zip is "
+				    "zip entry %" G_GINT64_FORMAT
+				    " has no readable name: the zip is "
 				    "corrupt; " BDFU_REBUILD,
 				    (gint64)i);
 			return FALSE;
 		}
 		if (g_hash_table_contains(reader->entries, name)) {
-			g_set_error(error,
-				    BDFU_ERROR,
-				    BDFU_ERROR_BAD_PACKAGE,
-				    "the zip holds two entries named '%s' (duplicate): tools disagree "
-				    "on which one is used; " BDFU_REBUILD,
-				    name);
+			g_set_error(
+			    error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_BAD_PACKAGE,
+			    "the zip holds two entries named '%s' (duplicate): tools disagree "
+			    "on which one is used; " BDFU_REBUILD,
+			    name);
 			return FALSE;
 		}
 		g_hash_table_insert(reader->entries, g_strdup(name), GSIZE_TO_POINTER(i + 1));
@@ -228,21 +233,23 @@ bdfu_package_check_declared(BdfuPackageReader *reader,
 			    GError **error)
 {
 	if ((st->valid & ZIP_STAT_SIZE) == 0 || (st->valid & ZIP_STAT_COMP_SIZE) == 0) {
-		g_set_error(error,
-			    BDFU_ERROR,
-			    BDFU_ERROR_BAD_PACKAGE,
-			    "'%s' (%s) has no size in the zip directory: the zip is corrupt; " BDFU_REBUILD,
-			    name,
-			    what);
+		g_set_error(
+		    error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_BAD_PACKAGE,
+		    "'%s' (%s) has no size in the zip directory: the zip is corrupt; " BDFU_REBUILD,
+		    name,
+		    what);
 		return FALSE;
 	}
 	if ((st->valid & ZIP_STAT_ENCRYPTION_METHOD) != 0 && st->encryption_method != ZIP_EM_NONE) {
-		g_set_error(error,
-			    BDFU_ERROR,
-			    BDFU_ERROR_BAD_PACKAGE,
-			    "'%s' (%s) is encrypted: DFU packages are never encrypted; " BDFU_REBUILD,
-			    name,
-			    what);
+		g_set_error(
+		    error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_BAD_PACKAGE,
+		    "'%s' (%s) is encrypted: DFU packages are never encrypted; " BDFU_REBUILD,
+		    name,
+		    what);
 		return FALSE;
 	}
 	if (st->size > cap) {
@@ -250,8 +257,9 @@ bdfu_package_check_declared(BdfuPackageReader *reader,
 		g_set_error(error,
 			    BDFU_ERROR,
 			    BDFU_ERROR_BAD_PACKAGE,
-			    "'%s' (%s) is %" G_GUINT64_FORMAT " bytes, over the %s limit: too large "
-			    "for an nRF5 device",
+			    "'%s' (%s) is %" G_GUINT64_FORMAT
+			    " bytes, over the %s limit: too large "
+			    "for a DFU package",
 			    name,
 			    what,
 			    (guint64)st->size,
@@ -263,7 +271,8 @@ bdfu_package_check_declared(BdfuPackageReader *reader,
 		g_set_error(error,
 			    BDFU_ERROR,
 			    BDFU_ERROR_BAD_PACKAGE,
-			    "'%s' (%s) would expand from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+			    "'%s' (%s) would expand from %" G_GUINT64_FORMAT
+			    " to %" G_GUINT64_FORMAT
 			    " bytes, a compression ratio over %.0f: this looks like a zip bomb",
 			    name,
 			    what,
@@ -290,12 +299,13 @@ bdfu_package_read_entry(BdfuPackageReader *reader,
 	zip_stat_t st;
 
 	if (value == NULL) {
-		g_set_error(error,
-			    BDFU_ERROR,
-			    BDFU_ERROR_BAD_PACKAGE,
-			    "'%s' (%s) is named by manifest.json but missing from the zip: " BDFU_REBUILD,
-			    name,
-			    what);
+		g_set_error(
+		    error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_BAD_PACKAGE,
+		    "'%s' (%s) is named by manifest.json but missing from the zip: " BDFU_REBUILD,
+		    name,
+		    what);
 		return NULL;
 	}
 	index = GPOINTER_TO_SIZE(value) - 1;
@@ -332,7 +342,8 @@ bdfu_package_read_entry(BdfuPackageReader *reader,
 			g_set_error(error,
 				    BDFU_ERROR,
 				    BDFU_ERROR_BAD_PACKAGE,
-				    "'%s' (%s) is corrupt in the zip: %s; download it again or " BDFU_REBUILD,
+				    "'%s' (%s) is corrupt in the zip: %s; download it again "
+				    "or " BDFU_REBUILD,
 				    name,
 				    what,
 				    zip_file_strerror(zf));
@@ -382,7 +393,8 @@ bdfu_json_check_depth(const gchar *text, gsize len, guint max_depth, GError **er
 				g_set_error(error,
 					    BDFU_ERROR,
 					    BDFU_ERROR_BAD_PACKAGE,
-					    "manifest.json nests deeper than %u levels (at byte %" G_GSIZE_FORMAT
+					    "manifest.json nests deeper than %u levels (at byte "
+					    "%" G_GSIZE_FORMAT
 					    "): a DFU manifest is three levels deep; " BDFU_REBUILD,
 					    max_depth,
 					    i);
@@ -404,27 +416,26 @@ bdfu_package_parse_manifest(BdfuPackageReader *reader, GError **error)
 	gsize len = 0;
 
 	if (!g_hash_table_contains(reader->entries, BDFU_MANIFEST_NAME)) {
-		g_set_error_literal(error,
-				    BDFU_ERROR,
-				    BDFU_ERROR_BAD_PACKAGE,
-				    "the zip has no manifest.json: it is not a DFU package; " BDFU_REBUILD);
+		g_set_error_literal(
+		    error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_BAD_PACKAGE,
+		    "the zip has no manifest.json: it is not a DFU package; " BDFU_REBUILD);
 		return NULL;
 	}
-	bytes = bdfu_package_read_entry(reader,
-					BDFU_MANIFEST_NAME,
-					"the manifest",
-					reader->limits->max_manifest_size,
-					error);
+	bytes = bdfu_package_read_entry(
+	    reader, BDFU_MANIFEST_NAME, "the manifest", reader->limits->max_manifest_size, error);
 	if (bytes == NULL)
 		return NULL;
 	text = g_bytes_get_data(bytes, &len);
 	if (len > 0 && !g_utf8_validate(text, (gssize)len, &end)) {
-		g_set_error(error,
-			    BDFU_ERROR,
-			    BDFU_ERROR_BAD_PACKAGE,
-			    "manifest.json is not valid UTF-8 text (bad byte at offset %" G_GSIZE_FORMAT
-			    "): " BDFU_REBUILD,
-			    (gsize)(end - text));
+		g_set_error(
+		    error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_BAD_PACKAGE,
+		    "manifest.json is not valid UTF-8 text (bad byte at offset %" G_GSIZE_FORMAT
+		    "): " BDFU_REBUILD,
+		    (gsize)(end - text));
 		return NULL;
 	}
 	/* a BOM written by some editors is harmless */
@@ -447,12 +458,13 @@ bdfu_package_parse_manifest(BdfuPackageReader *reader, GError **error)
 	}
 	for (const gchar *p = end; p != NULL && p < text + len; p++) {
 		if (!g_ascii_isspace(*p)) {
-			g_set_error(error,
-				    BDFU_ERROR,
-				    BDFU_ERROR_BAD_PACKAGE,
-				    "manifest.json has data after its JSON value (at byte %" G_GSIZE_FORMAT
-				    "): " BDFU_REBUILD,
-				    (gsize)(p - text));
+			g_set_error(
+			    error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_BAD_PACKAGE,
+			    "manifest.json has data after its JSON value (at byte %" G_GSIZE_FORMAT
+			    "): " BDFU_REBUILD,
+			    (gsize)(p - text));
 			return NULL;
 		}
 	}
@@ -481,12 +493,13 @@ bdfu_manifest_get_size(const cJSON *obj,
 		return TRUE;
 	v = cJSON_IsNumber(item) ? item->valuedouble : -1;
 	if (!cJSON_IsNumber(item) || !(v >= 0 && v <= G_MAXUINT32) || floor(v) != v) {
-		g_set_error(error,
-			    BDFU_ERROR,
-			    BDFU_ERROR_BAD_PACKAGE,
-			    "manifest.json: '%s' of the %s must be a whole number of bytes: " BDFU_REBUILD,
-			    key,
-			    part_key);
+		g_set_error(
+		    error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_BAD_PACKAGE,
+		    "manifest.json: '%s' of the %s must be a whole number of bytes: " BDFU_REBUILD,
+		    key,
+		    part_key);
 		return FALSE;
 	}
 	*out = (guint32)v;
@@ -525,14 +538,15 @@ bdfu_manifest_get_name(const cJSON *obj, const gchar *part_key, const gchar *key
 	for (const gchar *p = name; *p != '\0'; p++) {
 		if ((guchar)*p < 0x20 || *p == 0x7F) {
 			g_autofree gchar *shown = g_strescape(name, NULL);
-			g_set_error(error,
-				    BDFU_ERROR,
-				    BDFU_ERROR_BAD_PACKAGE,
-				    "manifest.json names '%s' as the %s %s: control characters are not "
-				    "allowed in file names; " BDFU_REBUILD,
-				    shown,
-				    part_key,
-				    key);
+			g_set_error(
+			    error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_BAD_PACKAGE,
+			    "manifest.json names '%s' as the %s %s: control characters are not "
+			    "allowed in file names; " BDFU_REBUILD,
+			    shown,
+			    part_key,
+			    key);
 			return NULL;
 		}
 	}
@@ -557,7 +571,8 @@ bdfu_package_read_part(BdfuPackageReader *reader,
 		g_set_error(error,
 			    BDFU_ERROR,
 			    BDFU_ERROR_BAD_PACKAGE,
-			    "manifest.json: '%s' is not an object with bin_file and dat_file: " BDFU_REBUILD,
+			    "manifest.json: '%s' is not an object with bin_file and "
+			    "dat_file: " BDFU_REBUILD,
 			    key);
 		return NULL;
 	}
@@ -568,7 +583,8 @@ bdfu_package_read_part(BdfuPackageReader *reader,
 	if (dat_name == NULL)
 		return NULL;
 	if (g_hash_table_contains(reader->referenced, bin_name) ||
-	    g_hash_table_contains(reader->referenced, dat_name) || g_strcmp0(bin_name, dat_name) == 0) {
+	    g_hash_table_contains(reader->referenced, dat_name) ||
+	    g_strcmp0(bin_name, dat_name) == 0) {
 		g_set_error(error,
 			    BDFU_ERROR,
 			    BDFU_ERROR_BAD_PACKAGE,
@@ -595,12 +611,12 @@ bdfu_package_read_part(BdfuPackageReader *reader,
 	}
 	part->bin_name = g_strdup(bin_name);
 	part->dat_name = g_strdup(dat_name);
-	part->bin =
-	    bdfu_package_read_entry(reader, bin_name, bin_what, reader->limits->max_image_size, error);
+	part->bin = bdfu_package_read_entry(
+	    reader, bin_name, bin_what, reader->limits->max_image_size, error);
 	if (part->bin == NULL)
 		return NULL;
-	part->dat =
-	    bdfu_package_read_entry(reader, dat_name, dat_what, reader->limits->max_init_size, error);
+	part->dat = bdfu_package_read_entry(
+	    reader, dat_name, dat_what, reader->limits->max_init_size, error);
 	if (part->dat == NULL)
 		return NULL;
 	if (g_bytes_get_size(part->bin) == 0) {
@@ -641,26 +657,29 @@ bdfu_package_read_parts(BdfuPackageReader *reader,
 		if (type == G_N_ELEMENTS(bdfu_part_names)) {
 			/* something we would silently not flash is worse than a refusal */
 			if (cJSON_IsObject(child)) {
-				g_set_error(error,
-					    BDFU_ERROR,
-					    BDFU_ERROR_BAD_PACKAGE,
-					    "manifest.json lists a '%s' image, which nrfutil does not "
-					    "write and bluedfu cannot flash: build the package with "
-					    "separate softdevice, bootloader and application images "
-					    "(nrfutil pkg generate)",
-					    key);
+				g_set_error(
+				    error,
+				    BDFU_ERROR,
+				    BDFU_ERROR_BAD_PACKAGE,
+				    "manifest.json lists a '%s' image, which nrfutil does not "
+				    "write and bluedfu cannot flash: build the package with "
+				    "separate softdevice, bootloader and application images "
+				    "(nrfutil pkg generate)",
+				    key);
 				return FALSE;
 			}
-			g_ptr_array_add(package->warnings,
-					g_strdup_printf("manifest.json: unknown key '%s' ignored", key));
+			g_ptr_array_add(
+			    package->warnings,
+			    g_strdup_printf("manifest.json: unknown key '%s' ignored", key));
 			continue;
 		}
 		if (seen[type]) {
-			g_set_error(error,
-				    BDFU_ERROR,
-				    BDFU_ERROR_BAD_PACKAGE,
-				    "manifest.json lists the %s twice (duplicate key): " BDFU_REBUILD,
-				    key);
+			g_set_error(
+			    error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_BAD_PACKAGE,
+			    "manifest.json lists the %s twice (duplicate key): " BDFU_REBUILD,
+			    key);
 			return FALSE;
 		}
 		seen[type] = TRUE;
@@ -670,11 +689,12 @@ bdfu_package_read_parts(BdfuPackageReader *reader,
 		g_ptr_array_add(package->parts, part);
 	}
 	if (package->parts->len == 0) {
-		g_set_error_literal(error,
-				    BDFU_ERROR,
-				    BDFU_ERROR_BAD_PACKAGE,
-				    "manifest.json lists no firmware image (application, softdevice, "
-				    "bootloader or softdevice_bootloader): " BDFU_REBUILD);
+		g_set_error_literal(
+		    error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_BAD_PACKAGE,
+		    "manifest.json lists no firmware image (application, softdevice, "
+		    "bootloader or softdevice_bootloader): " BDFU_REBUILD);
 		return FALSE;
 	}
 	return TRUE;
@@ -709,34 +729,36 @@ bdfu_package_check_manifest_sizes(const BdfuPackagePart *part, GError **error)
 	if (sum == 0)
 		return TRUE;
 	if (sum != bin_len) {
-		g_set_error(error,
-			    BDFU_ERROR,
-			    BDFU_ERROR_BAD_PACKAGE,
-			    "manifest.json gives the %s sd_size %u + bl_size %u = %" G_GUINT64_FORMAT
-			    " bytes, but '%s' is %" G_GSIZE_FORMAT " bytes: the package is "
-			    "inconsistent; " BDFU_REBUILD,
-			    bdfu_part_type_to_string(part->type),
-			    part->manifest_sd_size,
-			    part->manifest_bl_size,
-			    sum,
-			    part->bin_name,
-			    bin_len);
+		g_set_error(
+		    error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_BAD_PACKAGE,
+		    "manifest.json gives the %s sd_size %u + bl_size %u = %" G_GUINT64_FORMAT
+		    " bytes, but '%s' is %" G_GSIZE_FORMAT " bytes: the package is "
+		    "inconsistent; " BDFU_REBUILD,
+		    bdfu_part_type_to_string(part->type),
+		    part->manifest_sd_size,
+		    part->manifest_bl_size,
+		    sum,
+		    part->bin_name,
+		    bin_len);
 		return FALSE;
 	}
-	if (part->init != NULL &&
-	    (part->init->sd_size != part->manifest_sd_size ||
-	     part->init->bl_size != part->manifest_bl_size)) {
-		g_set_error(error,
-			    BDFU_ERROR,
-			    BDFU_ERROR_BAD_PACKAGE,
-			    "manifest.json gives the %s sd_size %u and bl_size %u, but its init packet "
-			    "'%s' says sd_size %u and bl_size %u: the package is inconsistent; " BDFU_REBUILD,
-			    bdfu_part_type_to_string(part->type),
-			    part->manifest_sd_size,
-			    part->manifest_bl_size,
-			    part->dat_name,
-			    part->init->sd_size,
-			    part->init->bl_size);
+	if (part->init != NULL && (part->init->sd_size != part->manifest_sd_size ||
+				   part->init->bl_size != part->manifest_bl_size)) {
+		g_set_error(
+		    error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_BAD_PACKAGE,
+		    "manifest.json gives the %s sd_size %u and bl_size %u, but its init packet "
+		    "'%s' says sd_size %u and bl_size %u: the package is "
+		    "inconsistent; " BDFU_REBUILD,
+		    bdfu_part_type_to_string(part->type),
+		    part->manifest_sd_size,
+		    part->manifest_bl_size,
+		    part->dat_name,
+		    part->init->sd_size,
+		    part->init->bl_size);
 		return FALSE;
 	}
 	return TRUE;
@@ -775,11 +797,16 @@ bdfu_package_check_init(BdfuPackagePart *part, gboolean *prerelease, GError **er
 			    part->bin_name,
 			    key,
 			    part->dat_name,
-			    bdfu_fw_type_to_string(part->init->has_type ? part->init->type
-									: BDFU_FW_TYPE_APPLICATION));
+			    bdfu_fw_type_to_string(part->init->has_type
+						       ? part->init->type
+						       : BDFU_FW_TYPE_APPLICATION));
 		return FALSE;
 	}
+	/* the bootloader reads the size of the type; nrfutil writes zero for the others */
 	declared = bdfu_init_packet_get_image_size(part->init);
+	if (declared == bin_len)
+		declared =
+		    (guint64)part->init->sd_size + part->init->bl_size + part->init->app_size;
 	if (declared != bin_len) {
 		g_set_error(error,
 			    BDFU_ERROR,
@@ -800,7 +827,8 @@ bdfu_package_check_init(BdfuPackagePart *part, gboolean *prerelease, GError **er
 	/* the June 2016 tools wrote no is_debug and one of them a big-endian digest (§7.2) */
 	if (part->init->has_init && !part->init->has_is_debug)
 		*prerelease = TRUE;
-	if (bdfu_init_packet_check_hash(part->init, bin, bin_len) == BDFU_HASH_CHECK_MATCH_BIG_ENDIAN)
+	if (bdfu_init_packet_check_hash(part->init, bin, bin_len) ==
+	    BDFU_HASH_CHECK_MATCH_BIG_ENDIAN)
 		*prerelease = TRUE;
 	return TRUE;
 }
@@ -896,6 +924,15 @@ bdfu_package_new_from_bytes(GBytes *zip, const BdfuPackageLimits *limits, GError
 			    limit);
 		return NULL;
 	}
+	/* libzip takes an empty file for an empty archive */
+	if (len == 0) {
+		g_set_error_literal(error,
+				    BDFU_ERROR,
+				    BDFU_ERROR_BAD_PACKAGE,
+				    "not a valid zip archive (the file is empty): download it "
+				    "again or " BDFU_REBUILD);
+		return NULL;
+	}
 	if (!bdfu_package_reader_open(&reader, zip, error) ||
 	    !bdfu_package_reader_index(&reader, error))
 		return NULL;
@@ -904,10 +941,11 @@ bdfu_package_new_from_bytes(GBytes *zip, const BdfuPackageLimits *limits, GError
 		return NULL;
 	manifest = cJSON_GetObjectItemCaseSensitive(root, "manifest");
 	if (!cJSON_IsObject(manifest)) {
-		g_set_error_literal(error,
-				    BDFU_ERROR,
-				    BDFU_ERROR_BAD_PACKAGE,
-				    "manifest.json has no \"manifest\" object listing the images: " BDFU_REBUILD);
+		g_set_error_literal(
+		    error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_BAD_PACKAGE,
+		    "manifest.json has no \"manifest\" object listing the images: " BDFU_REBUILD);
 		return NULL;
 	}
 
@@ -917,9 +955,10 @@ bdfu_package_new_from_bytes(GBytes *zip, const BdfuPackageLimits *limits, GError
 	cJSON_ArrayForEach(child, root)
 	{
 		if (child != manifest)
-			g_ptr_array_add(package->warnings,
-					g_strdup_printf("manifest.json: unknown key '%s' ignored",
-							child->string != NULL ? child->string : ""));
+			g_ptr_array_add(
+			    package->warnings,
+			    g_strdup_printf("manifest.json: unknown key '%s' ignored",
+					    child->string != NULL ? child->string : ""));
 	}
 	if (!bdfu_package_read_parts(&reader, manifest, package, error) ||
 	    !bdfu_package_check_parts(&reader, package, error))
