@@ -11,7 +11,7 @@ static guint64
 bdfu_target_settings_write_us(BdfuTarget *target)
 {
 	guint64 write_us = (guint64)(target->page_size / 4) * target->config.flash_word_write_us;
-	return (target->config.page_erase_us + write_us) * target->config.flash_slowdown;
+	return (bdfu_target_page_erase_us(target) + write_us) * target->config.flash_slowdown;
 }
 
 void

@@ -257,7 +257,7 @@ bdfu_target_create_data(BdfuTarget *target, guint32 size)
 	target->data_object_size = size;
 	pages = (size + target->page_size - 1) / target->page_size;
 	/* the erase is only queued: the answer goes out before it is done (§9.1) */
-	bdfu_target_flash_queue(target, (guint64)pages * target->config.page_erase_us, 0, FALSE);
+	bdfu_target_flash_queue(target, pages * bdfu_target_page_erase_us(target), 0, FALSE);
 	bdfu_target_log(target,
 			"data object %u bytes at %u: erase of %u page(s) queued",
 			size,

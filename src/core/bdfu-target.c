@@ -99,6 +99,12 @@ bdfu_target_bank0_end(BdfuTarget *target)
 	return target->config.bootloader_start - reserved;
 }
 
+guint64
+bdfu_target_page_erase_us(BdfuTarget *target)
+{
+	return (guint64)target->config.page_erase_us * target->page_size / BDFU_TARGET_DATA_MAX;
+}
+
 /* "S132 5.0.0" → 5000000; 0 when the table has no version */
 static guint32
 bdfu_target_version_from_name(const gchar *name)

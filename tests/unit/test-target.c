@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The bootloader and application model driven by hand through its API, the way a central
  * would: Select/Create/write/CRC/Execute with real bytes, on a virtual clock. */
+#include <cjson/cJSON.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -9,6 +10,8 @@
 #include "core/bdfu-package.h"
 #include "core/bdfu-proto.h"
 #include "core/bdfu-target.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cJSON, cJSON_Delete)
 
 #define S_TO_US(s) ((guint64)(s)*G_USEC_PER_SEC)
 #define MS_TO_US(ms) ((guint64)(ms)*1000)
@@ -1553,6 +1556,134 @@ test_target_seed_fixtures(void)
 	}
 }
 
+/* a device each secure fixture was made for (as the engine-vs-target tests pick it) */
+static gboolean
+config_for_package(BdfuTargetConfig *config,
+		   BdfuPackage *package,
+		   const gchar *soc,
+		   const gchar *key_path)
+{
+	BdfuPackagePart *first = g_ptr_array_index(package->parts, 0);
+	const BdfuInitPacket *init = first->init;
+
+	bdfu_target_config_init(config);
+	config->hw_version = init->has_hw_version ? init->hw_version : 52;
+	config->sd_fwid = 0;
+	for (guint i = 0; i < init->sd_req_len; i++) {
+		if (bdfu_softdevice_lookup(init->sd_req[i]) != NULL) {
+			config->sd_fwid = init->sd_req[i];
+			break;
+		}
+	}
+	if (config->sd_fwid == 0 && init->sd_req_len > 0)
+		config->sd_fwid = init->sd_req[0];
+	config->debug_bootloader = init->has_is_debug && init->is_debug;
+	config->start_in_dfu = TRUE;
+	if (g_strcmp0(soc, "nRF52840") == 0) {
+		config->flash_size = 0x100000;
+	} else if (g_str_has_prefix(soc, "nRF51")) {
+		/* SDK 12 nRF51 bootloaders: 1 KiB pages; the debug one is larger */
+		config->flash_size = 0x40000;
+		config->sdk_major = 12;
+		config->bootloader_start = config->debug_bootloader ? 0x38000 : 0x3AC00;
+	} else {
+		config->flash_size = 0x80000;
+	}
+	/* debug bootloaders (up to 41 KiB) start lower than the 24 KiB release ones */
+	if (config->debug_bootloader && config->sdk_major > 12)
+		config->bootloader_start = config->flash_size - 0x10000;
+	if (key_path != NULL) {
+		g_autofree gchar *pem = NULL;
+		gsize len = 0;
+		g_autoptr(BdfuKey) key = NULL;
+		if (!g_file_get_contents(key_path, &pem, &len, NULL))
+			return FALSE;
+		key = bdfu_key_new_from_pem(pem, len, NULL);
+		if (key == NULL)
+			return FALSE;
+		config->has_public_key = bdfu_key_get_raw_le(key, config->public_key_le);
+	}
+	return TRUE;
+}
+
+static gchar *
+find_key(const gchar *key_id)
+{
+	g_autofree gchar *dir = g_build_filename(fixtures_dir(), "keys", "public", NULL);
+	g_autoptr(GDir) gdir = g_dir_open(dir, 0, NULL);
+	g_autofree gchar *suffix = g_strdup_printf("_%s.pub.pem", key_id);
+	const gchar *name;
+	while (gdir != NULL && (name = g_dir_read_name(gdir)) != NULL) {
+		if (g_str_has_suffix(name, suffix))
+			return g_build_filename(dir, name, NULL);
+	}
+	return NULL;
+}
+
+/* every secure and unsigned fixture is accepted part by part by the device it was made for */
+static void
+test_target_all_fixtures(void)
+{
+	g_autofree gchar *json = NULL;
+	g_autofree gchar *path = NULL;
+	g_autoptr(cJSON) root = NULL;
+	const cJSON *entry;
+	guint updated = 0;
+
+	if (fixtures_dir() == NULL) {
+		g_test_skip("no fixtures (set BDFU_FIXTURES)");
+		return;
+	}
+	path = g_build_filename(fixtures_dir(), "fixtures.json", NULL);
+	g_assert_true(g_file_get_contents(path, &json, NULL, NULL));
+	root = cJSON_Parse(json);
+	g_assert_nonnull(root);
+	cJSON_ArrayForEach(entry, root)
+	{
+		const gchar *category = cJSON_GetObjectItem(entry, "category")->valuestring;
+		const gchar *folder = cJSON_GetObjectItem(entry, "folder")->valuestring;
+		const gchar *file = cJSON_GetObjectItem(entry, "file")->valuestring;
+		const gchar *soc = cJSON_GetObjectItem(entry, "soc")->valuestring;
+		const cJSON *parts = cJSON_GetObjectItem(entry, "parts");
+		const gchar *key_id =
+		    cJSON_GetObjectItem(cJSON_GetArrayItem(parts, 0), "signature")->valuestring;
+		g_autofree gchar *zip = g_build_filename(fixtures_dir(), folder, file, NULL);
+		g_autofree gchar *key_path = NULL;
+		g_autoptr(GError) error = NULL;
+		g_autoptr(BdfuPackage) package = NULL;
+		g_autoptr(Host) host = NULL;
+		BdfuTargetConfig config;
+
+		if (g_strcmp0(category, "secure") != 0 && g_strcmp0(category, "unsigned") != 0)
+			continue;
+		if (g_strcmp0(key_id, "unsigned") != 0)
+			key_path = find_key(key_id);
+		package = bdfu_package_new_from_file(zip, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_true(config_for_package(&config, package, soc, key_path));
+		host = host_new(&config, NULL);
+		bdfu_target_config_clear(&config);
+		for (guint i = 0; i < package->parts->len; i++) {
+			BdfuPackagePart *part = g_ptr_array_index(package->parts, i);
+			g_autoptr(GBytes) note = NULL;
+			g_assert_cmpint(
+			    bdfu_target_get_mode(host->target), ==, BDFU_TARGET_MODE_DFU);
+			host_connect(host, 247);
+			note = host_send_init(host, part->dat);
+			if (((const guint8 *)g_bytes_get_data(note, NULL))[2] != 1)
+				g_error("%s part %u: init refused", folder, i);
+			g_clear_pointer(&note, g_bytes_unref);
+			note = host_send_image(host, part->bin);
+			if (((const guint8 *)g_bytes_get_data(note, NULL))[2] != 1)
+				g_error("%s part %u: image refused", folder, i);
+			host_settle(host, S_TO_US(8));
+		}
+		g_test_message("%s: %s", folder, bdfu_target_get_boot_reason(host->target));
+		updated++;
+	}
+	g_assert_cmpuint(updated, >=, 30);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1577,5 +1708,6 @@ main(int argc, char **argv)
 	g_test_add_func("/target/buttonless/bonded", test_target_buttonless_bonded);
 	g_test_add_func("/target/fault/never-answer", test_target_never_answer);
 	g_test_add_func("/target/fixtures/seed", test_target_seed_fixtures);
+	g_test_add_func("/target/fixtures/every-secure-package", test_target_all_fixtures);
 	return g_test_run();
 }
