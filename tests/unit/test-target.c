@@ -1645,8 +1645,7 @@ test_target_all_fixtures(void)
 		const gchar *file = cJSON_GetObjectItem(entry, "file")->valuestring;
 		const gchar *soc = cJSON_GetObjectItem(entry, "soc")->valuestring;
 		const cJSON *parts = cJSON_GetObjectItem(entry, "parts");
-		const gchar *key_id =
-		    cJSON_GetObjectItem(cJSON_GetArrayItem(parts, 0), "signature")->valuestring;
+		const gchar *key_id = NULL;
 		g_autofree gchar *zip = g_build_filename(fixtures_dir(), folder, file, NULL);
 		g_autofree gchar *key_path = NULL;
 		g_autoptr(GError) error = NULL;
@@ -1656,8 +1655,13 @@ test_target_all_fixtures(void)
 
 		if (g_strcmp0(category, "secure") != 0 && g_strcmp0(category, "unsigned") != 0)
 			continue;
-		if (g_strcmp0(key_id, "unsigned") != 0)
+		key_id = cJSON_GetStringValue(
+		    cJSON_GetObjectItem(cJSON_GetArrayItem(parts, 0), "signature"));
+		g_assert_nonnull(key_id);
+		if (g_strcmp0(key_id, "unsigned") != 0) {
 			key_path = find_key(key_id);
+			g_assert_nonnull(key_path);
+		}
 		package = bdfu_package_new_from_file(zip, NULL, &error);
 		g_assert_no_error(error);
 		g_assert_true(config_for_package(&config, package, soc, key_path));
