@@ -431,6 +431,8 @@ bdfu_target_connect(BdfuTarget *target)
 		return FALSE;
 	if (target->mode != BDFU_TARGET_MODE_APP && target->mode != BDFU_TARGET_MODE_DFU)
 		return FALSE;
+	/* a central connecting again has given up the old link by now */
+	bdfu_target_disarm(target, BDFU_TIMER_SUPERVISION);
 	target->connected = TRUE;
 	target->mtu = 23;
 	target->cp_notify = FALSE;
