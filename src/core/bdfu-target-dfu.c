@@ -329,6 +329,8 @@ bdfu_target_finish_image(BdfuTarget *target)
 	target->cmd_size = target->cmd_offset = target->cmd_crc = 0;
 	memset(&target->saved, 0, sizeof(target->saved));
 	bdfu_target_disarm(target, BDFU_TIMER_INACTIVITY);
+	target->complete_reason =
+	    result == BDFU_RES_SUCCESS ? "DFU complete" : "DFU complete, image rejected";
 	bdfu_target_arm(target, BDFU_TIMER_COMPLETE, target->now + delay_us);
 }
 
@@ -387,6 +389,7 @@ bdfu_target_handle_abort(BdfuTarget *target)
 	/* no answer: the aborted event resets the device first (§2.2) */
 	bdfu_target_log(target, "Abort: resetting");
 	if (target->config.sdk_major >= 16) {
+		target->complete_reason = "DFU aborted by the client";
 		bdfu_target_arm(target, BDFU_TIMER_COMPLETE, target->now + 200000);
 		bdfu_target_disarm(target, BDFU_TIMER_INACTIVITY);
 	} else {

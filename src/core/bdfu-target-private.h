@@ -125,6 +125,7 @@ struct _BdfuTarget {
 	gboolean activation_has_version;
 	guint32 activation_sd_size;
 	guint64 copy_us;
+	const gchar *complete_reason; /* why BDFU_TIMER_COMPLETE resets */
 };
 
 /* bdfu-target.c */

@@ -292,7 +292,10 @@ bdfu_target_fire(BdfuTarget *target, BdfuTargetTimer timer)
 		bdfu_target_dfu_execute_due(target);
 		break;
 	case BDFU_TIMER_COMPLETE:
-		bdfu_target_reset(target, TRUE, "DFU complete");
+		bdfu_target_reset(target,
+				  TRUE,
+				  target->complete_reason != NULL ? target->complete_reason
+								  : "DFU complete");
 		break;
 	case BDFU_TIMER_BOOT:
 		bdfu_target_boot(target);
@@ -430,6 +433,9 @@ bdfu_target_connect(BdfuTarget *target)
 	if (target->connected)
 		return FALSE;
 	if (target->mode != BDFU_TARGET_MODE_APP && target->mode != BDFU_TARGET_MODE_DFU)
+		return FALSE;
+	/* the bonded bootloader only accepts connect requests from its whitelist */
+	if (target->mode == BDFU_TARGET_MODE_DFU && target->config.bonded && !target->peer_bonded)
 		return FALSE;
 	/* a central connecting again has given up the old link by now */
 	bdfu_target_disarm(target, BDFU_TIMER_SUPERVISION);

@@ -43,7 +43,9 @@ typedef struct {
 	guint32 page_erase_us;		 /* 85000, per 4 KiB (nRF51 1 KiB pages: a quarter) */
 	guint32 flash_slowdown;		 /* multiplier for "slow flash" faults (1) */
 	gboolean never_answer;		 /* fault: CP requests vanish */
-	guint32 boot_time_ms;		 /* reset to first advertisement (default 300) */
+	guint32 boot_time_ms;		 /* reset to first advertisement (default 300); an
+					  * activation adds the bank copy: pages x (erase +
+					  * page write) x flash_slowdown */
 	gchar *app_name;		 /* application's advertised name */
 } BdfuTargetConfig;
 /* Defaults left at 0 by bdfu_target_config_init() and resolved by bdfu_target_new():

@@ -1482,8 +1482,12 @@ test_target_buttonless_bonded(void)
 	host_settle(host, S_TO_US(1));
 	g_assert_cmpuint(host->disconnects->len, ==, 1);
 	g_assert_cmpint(bdfu_target_get_mode(host->target), ==, BDFU_TARGET_MODE_DFU);
-	/* the bonded bootloader keeps the address */
+	/* the bonded bootloader keeps the address and only lets the bonded peer in */
 	g_assert_cmpuint(bdfu_target_get_address_increment(host->target), ==, 0);
+	bdfu_target_set_peer_bonded(host->target, FALSE);
+	g_assert_false(bdfu_target_connect(host->target));
+	bdfu_target_set_peer_bonded(host->target, TRUE);
+	g_assert_true(bdfu_target_connect(host->target));
 }
 
 static void
@@ -1501,6 +1505,144 @@ test_target_never_answer(void)
 	g_assert_cmpuint(bdfu_target_write_cp(host->target, select, sizeof(select)), ==, 0);
 	host_settle(host, S_TO_US(30));
 	g_assert_cmpuint(host->notes->len, ==, 0);
+}
+
+/* Abort: no answer; 15.x resets without a word, 16+ disconnect first (§2.2) */
+static void
+test_target_abort(void)
+{
+	const guint8 abort_req[] = {BDFU_OP_ABORT};
+	const guint sdks[] = {15, 17};
+
+	for (guint i = 0; i < G_N_ELEMENTS(sdks); i++) {
+		g_autoptr(Host) host = NULL;
+		BdfuTargetConfig config;
+
+		config_default(&config, NULL);
+		config.sdk_major = sdks[i];
+		host = host_new(&config, NULL);
+		bdfu_target_config_clear(&config);
+		host_connect(host, 247);
+		g_assert_cmpuint(bdfu_target_write_cp(host->target, abort_req, 1), ==, 0);
+		g_assert_cmpuint(host->notes->len, ==, 0);
+		host_advance(host, MS_TO_US(250));
+		g_assert_false(bdfu_target_is_connected(host->target));
+		if (sdks[i] == 15) {
+			g_assert_cmpuint(host->disconnects->len, ==, 0);
+			/* reconnecting replaces the dead link: no late supervision timeout */
+			host_settle(host, S_TO_US(1));
+			host_connect(host, 247);
+			host_settle(host, S_TO_US(10));
+			g_assert_cmpuint(host->disconnects->len, ==, 0);
+			g_assert_true(bdfu_target_is_connected(host->target));
+		} else {
+			g_assert_cmpuint(host->disconnects->len, ==, 1);
+			g_assert_cmphex(g_array_index(host->disconnects, guint8, 0), ==, 0x13);
+		}
+		g_assert_cmpuint(host->notes->len, ==, 0);
+	}
+}
+
+/* SDK 15.0-15.2 answer the extra opcodes with a bare header; SDK 15+ read stale bytes */
+static void
+test_target_cp_sdk15(void)
+{
+	g_autoptr(Host) host = NULL;
+	BdfuTargetConfig config;
+	const guint8 version[] = {BDFU_OP_PROTOCOL_VERSION};
+	const guint8 ping[] = {BDFU_OP_PING, 0x55};
+	const guint8 create[] = {BDFU_OP_CREATE, BDFU_OBJ_COMMAND, 0x00, 0x10, 0, 0};
+	const guint8 short_create[] = {BDFU_OP_CREATE, BDFU_OBJ_COMMAND};
+	guint32 max, offset, crc;
+
+	config_default(&config, NULL);
+	config.sdk_major = 15;
+	config.sdk_minor = 2;
+	host = host_new(&config, NULL);
+	bdfu_target_config_clear(&config);
+	host_connect(host, 247);
+	{
+		g_autoptr(GBytes) note = host_cp(host, version, 1);
+		assert_result(note, BDFU_OP_PROTOCOL_VERSION, BDFU_RES_SUCCESS, 0);
+		g_assert_cmpuint(g_bytes_get_size(note), ==, 3);
+	}
+	host_expect(host, ping, sizeof(ping), BDFU_RES_SUCCESS, 0);
+	host_select(host, BDFU_OBJ_COMMAND, &max, &offset, &crc);
+	g_assert_cmpuint(max, ==, 256);
+	/* 0x1000 is too big; the short write after it reuses those size bytes */
+	host_expect(host, create, sizeof(create), BDFU_RES_INSUFFICIENT_RESOURCES, 0);
+	host_expect(host, short_create, sizeof(short_create), BDFU_RES_INSUFFICIENT_RESOURCES, 0);
+}
+
+/* junk from a hostile or broken central never crashes the model */
+static void
+test_target_random_requests(void)
+{
+	g_autoptr(GRand) rand = g_rand_new_with_seed(20261201);
+	g_autoptr(BdfuKey) key = new_key();
+	g_autoptr(GBytes) bin = make_app(0x27000, 9000, 18);
+	g_autoptr(GBytes) dat = NULL;
+	BdfuInitPacket init;
+
+	init_for_app(&init, bin, 0x100, 3);
+	dat = encode(&init, key);
+	for (guint round = 0; round < 6; round++) {
+		g_autoptr(Host) host = NULL;
+		BdfuTargetConfig config;
+
+		config_default(&config, key);
+		config.sdk_major = 12 + round;
+		config.app_valid = round % 2 == 0;
+		config.bonded = round == 3;
+		host = host_new(&config, key);
+		bdfu_target_config_clear(&config);
+		for (guint i = 0; i < 4000; i++) {
+			guint8 buf[32];
+			gsize len = g_rand_int_range(rand, 0, sizeof(buf));
+			for (gsize j = 0; j < len; j++)
+				buf[j] = (guint8)g_rand_int(rand);
+			if (len > 0 && g_rand_boolean(rand))
+				buf[0] = (guint8)g_rand_int_range(rand, 0, 0x0D);
+			if (len > 1 && g_rand_boolean(rand))
+				buf[1] = (guint8)g_rand_int_range(rand, 0, 4);
+			switch (g_rand_int_range(rand, 0, 10)) {
+			case 0:
+				bdfu_target_connect(host->target);
+				bdfu_target_exchange_mtu(host->target,
+							 g_rand_int_range(rand, 0, 600));
+				bdfu_target_set_cp_notify(host->target, TRUE);
+				bdfu_target_set_buttonless_indicate(host->target, TRUE);
+				break;
+			case 1:
+				if (g_rand_int_range(rand, 0, 20) == 0)
+					bdfu_target_disconnect(host->target);
+				break;
+			case 2:
+				host_advance(host, g_rand_int_range(rand, 0, 3000000));
+				break;
+			case 3:
+				bdfu_target_write_buttonless(host->target, buf, len);
+				bdfu_target_confirm_indication(host->target);
+				break;
+			case 4:
+				/* a real init packet now and then, so data objects get exercised */
+				bdfu_target_write_packet(host->target,
+							 g_bytes_get_data(dat, NULL),
+							 MIN(len, g_bytes_get_size(dat)));
+				break;
+			case 5:
+			case 6:
+				bdfu_target_write_packet(host->target, buf, len & ~(gsize)3);
+				break;
+			default:
+				bdfu_target_write_cp(host->target, buf, len);
+				break;
+			}
+			g_ptr_array_set_size(host->notes, 0);
+			g_ptr_array_set_size(host->indications, 0);
+		}
+		host_settle(host, S_TO_US(300));
+	}
 }
 
 static const gchar *
@@ -1711,6 +1853,9 @@ main(int argc, char **argv)
 	g_test_add_func("/target/buttonless/unbonded", test_target_buttonless_unbonded);
 	g_test_add_func("/target/buttonless/bonded", test_target_buttonless_bonded);
 	g_test_add_func("/target/fault/never-answer", test_target_never_answer);
+	g_test_add_func("/target/cp/abort", test_target_abort);
+	g_test_add_func("/target/cp/sdk15.2", test_target_cp_sdk15);
+	g_test_add_func("/target/robust/random-requests", test_target_random_requests);
 	g_test_add_func("/target/fixtures/seed", test_target_seed_fixtures);
 	g_test_add_func("/target/fixtures/every-secure-package", test_target_all_fixtures);
 	return g_test_run();
