@@ -315,6 +315,26 @@ host_send_image(Host *host, GBytes *bin)
 	return last;
 }
 
+/* the objects from `offset` on (an object boundary), then boot */
+static BdfuTargetMode
+update_and_boot_from(Host *host, GBytes *bin, guint32 offset)
+{
+	gsize len = 0;
+	const guint8 *p = g_bytes_get_data(bin, &len);
+
+	for (gsize off = offset; off < len; off += 4096) {
+		gsize n = MIN(4096, len - off);
+		g_autoptr(GBytes) note = NULL;
+		host_create(host, BDFU_OBJ_DATA, (guint32)n, BDFU_RES_SUCCESS);
+		host_advance(host, MS_TO_US(100));
+		host_write(host, p + off, n);
+		note = host_execute(host);
+		assert_result(note, BDFU_OP_EXECUTE, BDFU_RES_SUCCESS, 0);
+	}
+	host_settle(host, S_TO_US(10));
+	return bdfu_target_get_mode(host->target);
+}
+
 static void
 put_u32(guint8 *p, guint32 v)
 {
@@ -1129,6 +1149,62 @@ test_target_progress_on_disconnect(void)
 	}
 }
 
+/* across a reset only the settings page survives: the init packet, and data progress only
+ * where it is saved (§3.5) */
+static void
+test_target_progress_on_reset(void)
+{
+	g_autoptr(BdfuKey) key = new_key();
+	g_autoptr(GBytes) bin = make_app(0x27000, 10000, 19);
+	g_autoptr(GBytes) dat = NULL;
+	BdfuInitPacket init;
+	const guint8 *p = g_bytes_get_data(bin, NULL);
+	const struct {
+		guint sdk;
+		gboolean save;
+		guint32 expect;
+	} cases[] = {
+	    {17, FALSE, 0},
+	    {17, TRUE, 4096},
+	    {15, FALSE, 4096},
+	};
+
+	init_for_app(&init, bin, 0x100, 3);
+	dat = encode(&init, key);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(Host) host = NULL;
+		BdfuTargetConfig config;
+		guint32 offset, crc;
+
+		config_default(&config, key);
+		config.sdk_major = cases[i].sdk;
+		config.save_progress_in_flash = cases[i].save;
+		host = host_new(&config, key);
+		bdfu_target_config_clear(&config);
+		host_connect(host, 247);
+		assert_result_free(host_send_init(host, dat), BDFU_OP_EXECUTE, BDFU_RES_SUCCESS, 0);
+		host_create(host, BDFU_OBJ_DATA, 4096, BDFU_RES_SUCCESS);
+		host_advance(host, MS_TO_US(100));
+		host_write(host, p, 4096);
+		assert_result_free(host_execute(host), BDFU_OP_EXECUTE, BDFU_RES_SUCCESS, 0);
+		host_create(host, BDFU_OBJ_DATA, 4096, BDFU_RES_SUCCESS);
+		host_advance(host, MS_TO_US(100));
+		host_write(host, p + 4096, 244 * 4);
+		/* no valid app: the inactivity reset brings DFU mode back */
+		host_settle(host, S_TO_US(130));
+		g_assert_cmpint(bdfu_target_get_mode(host->target), ==, BDFU_TARGET_MODE_DFU);
+		host_connect(host, 247);
+		host_select(host, BDFU_OBJ_COMMAND, NULL, &offset, &crc);
+		g_assert_cmpuint(offset, ==, g_bytes_get_size(dat));
+		assert_result_free(host_execute(host), BDFU_OP_EXECUTE, BDFU_RES_SUCCESS, 0);
+		host_select(host, BDFU_OBJ_DATA, NULL, &offset, &crc);
+		g_assert_cmpuint(offset, ==, cases[i].expect);
+		g_assert_cmphex(crc, ==, offset == 0 ? 0 : crc32(0, p, offset));
+		/* and the update completes from there */
+		g_assert_cmpint(update_and_boot_from(host, bin, offset), ==, BDFU_TARGET_MODE_APP);
+	}
+}
+
 /* the final Execute checks the SHA-256; the old app survives a bad image */
 static void
 test_target_hash_mismatch(void)
@@ -1845,6 +1921,7 @@ main(int argc, char **argv)
 	g_test_add_func("/target/flash/silent-drops", test_target_silent_drops);
 	g_test_add_func("/target/inactivity", test_target_inactivity);
 	g_test_add_func("/target/progress/disconnect", test_target_progress_on_disconnect);
+	g_test_add_func("/target/progress/reset", test_target_progress_on_reset);
 	g_test_add_func("/target/image/hash-mismatch", test_target_hash_mismatch);
 	g_test_add_func("/target/image/softdevice-major", test_target_softdevice_major);
 	g_test_add_func("/target/boot/merged-softdevice", test_target_boot_merged);
