@@ -67,7 +67,12 @@ bdfu_target_app_async_due(BdfuTarget *target)
 		return;
 	}
 	if (op == BDFU_BUTTONLESS_OP_ENTER_BOOTLOADER) {
-		/* bonded: the peer's keys are in the bootloader settings now */
+		/* bonded: the peer's keys are in the bootloader settings now; with the peer
+		 * gone nobody confirms, so the app goes on into the bootloader */
+		if (!target->connected) {
+			bdfu_target_arm(target, BDFU_TIMER_APP_JUMP, target->now);
+			return;
+		}
 		target->app_awaiting_confirm = TRUE;
 		bdfu_target_app_respond(target, op, BDFU_BUTTONLESS_RES_SUCCESS);
 	}
