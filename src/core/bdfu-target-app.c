@@ -26,8 +26,11 @@ static void
 bdfu_target_app_respond(BdfuTarget *target, guint8 opcode, guint8 result)
 {
 	guint8 buf[3] = {BDFU_BUTTONLESS_OP_RESPONSE, opcode, result};
+	/* SDK 12/13 define only success, not supported and operation failed */
+	if (target->config.sdk_major < 14 && result > BDFU_BUTTONLESS_RES_OPERATION_FAILED)
+		buf[2] = BDFU_BUTTONLESS_RES_OPERATION_FAILED;
 	if (result != BDFU_BUTTONLESS_RES_SUCCESS)
-		bdfu_target_log(target, "buttonless 0x%02X answered 0x%02X", opcode, result);
+		bdfu_target_log(target, "buttonless 0x%02X answered 0x%02X", opcode, buf[2]);
 	bdfu_target_indicate(target, buf, sizeof(buf));
 }
 

@@ -121,8 +121,8 @@ gboolean
 bdfu_target_is_bonded(BdfuTarget *target);
 
 /* link events from the host side */
-/* FALSE when not connectable now (RESETTING, SILENT, already connected); the ATT MTU starts
- * at 23 and every CCCD off */
+/* FALSE when not connectable now (RESETTING, SILENT, already connected, or a bonded
+ * bootloader and the central not bonded); the ATT MTU starts at 23 and every CCCD off */
 gboolean
 bdfu_target_connect(BdfuTarget *target);
 void
