@@ -131,6 +131,7 @@ heard_clear(Heard *heard, BdfuConnection *conn)
 	g_signal_handlers_disconnect_by_data(conn, heard);
 	g_ptr_array_unref(heard->notifications);
 	g_ptr_array_unref(heard->indications);
+	*heard = (Heard){0};
 }
 
 static void
