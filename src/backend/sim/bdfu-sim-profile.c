@@ -156,6 +156,7 @@ bdfu_sim_device_new_default(const gchar *id)
 	dev->config.bootloader_version = 1;
 	dev->config.max_att_mtu = 247;
 	dev->config.app_valid = TRUE;
+	g_free(dev->config.app_name);
 	dev->config.app_name = g_strdup(id);
 	return dev;
 }
