@@ -172,27 +172,6 @@ bdfu_bluez_device_mode_from_gatt(GDBusObjectManager *manager, const gchar *devic
 	return BDFU_DEVICE_MODE_UNKNOWN;
 }
 
-/* the bootloader advertises 0xFE59 and nothing else (PROTOCOL.md §1.2) */
-static gboolean
-bdfu_bluez_device_uuids_look_like_bootloader(GDBusObject *device)
-{
-	g_autoptr(GVariant) uuids =
-	    bdfu_bluez_object_get_property(device, BDFU_BLUEZ_DEVICE_IFACE, "UUIDs");
-	GVariantIter iter;
-	const gchar *item;
-
-	if (uuids == NULL || !g_variant_is_of_type(uuids, G_VARIANT_TYPE_STRING_ARRAY))
-		return FALSE;
-	g_variant_iter_init(&iter, uuids);
-	while (g_variant_iter_next(&iter, "&s", &item)) {
-		if (g_ascii_strcasecmp(item, BDFU_UUID_DFU_SERVICE) != 0 &&
-		    g_ascii_strcasecmp(item, BDFU_UUID_GAP) != 0 &&
-		    g_ascii_strcasecmp(item, BDFU_UUID_GATT) != 0)
-			return FALSE;
-	}
-	return TRUE;
-}
-
 BdfuDeviceMode
 bdfu_bluez_device_get_mode(GDBusObjectManager *manager, GDBusObject *device, gboolean from_gatt)
 {
@@ -208,8 +187,9 @@ bdfu_bluez_device_get_mode(GDBusObjectManager *manager, GDBusObject *device, gbo
 		return BDFU_DEVICE_MODE_LEGACY_DFU;
 	if (bdfu_bluez_object_has_uuid(device, BDFU_UUID_DFU_SERVICE)) {
 		name = bdfu_bluez_object_get_string(device, BDFU_BLUEZ_DEVICE_IFACE, "Name");
-		if (g_strcmp0(name, "DfuTarg") == 0 ||
-		    bdfu_bluez_device_uuids_look_like_bootloader(device))
+		/* apps advertise 0xFE59 too: without a GATT tree only the default bootloader
+		 * name tells them apart (PROTOCOL.md §1.2) */
+		if (g_strcmp0(name, "DfuTarg") == 0)
 			return BDFU_DEVICE_MODE_DFU;
 		return bdfu_bluez_device_is_bonded(device) ? BDFU_DEVICE_MODE_APP_BUTTONLESS_BONDED
 							   : BDFU_DEVICE_MODE_APP_BUTTONLESS;
@@ -261,11 +241,12 @@ bdfu_bluez_device_matches(const BdfuDeviceInfo *info, const BdfuScanFilter *filt
 		hit = g_pattern_match_simple(filter->name_glob, info->name);
 	if (!hit)
 		return FALSE;
-	/* a bonded bootloader keeps the app's address and BlueZ shows the app's cached tree
-	 * until it reconnects (BLUEZ.md §2.7): the connection verifies it */
+	/* a fresh advert with 0xFE59 from the address or name we wait for is the bootloader:
+	 * its name may be custom, and a bonded one keeps the app's address and cached tree
+	 * (BLUEZ.md §2.7); the connection verifies the GATT table */
 	if (filter->dfu_only)
-		return info->mode == BDFU_DEVICE_MODE_DFU ||
-		       (info->bonded && info->mode == BDFU_DEVICE_MODE_APP_BUTTONLESS_BONDED);
+		return info->mode != BDFU_DEVICE_MODE_LEGACY_DFU &&
+		       bdfu_bluez_device_mode_offers_dfu(info->mode);
 	if (filter->app_only)
 		return bdfu_device_mode_is_app(info->mode);
 	return filter->all || bdfu_bluez_device_mode_offers_dfu(info->mode);

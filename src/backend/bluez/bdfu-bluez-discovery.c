@@ -63,6 +63,7 @@ bdfu_bluez_scan_consider(GTask *task, GDBusObject *object)
 	BdfuBluezScan *scan = g_task_get_task_data(task);
 	g_autofree gchar *adapter = NULL;
 	g_autoptr(BdfuDeviceInfo) info = NULL;
+	gchar *key;
 
 	if (scan->done)
 		return;
@@ -77,7 +78,8 @@ bdfu_bluez_scan_consider(GTask *task, GDBusObject *object)
 		return;
 	if (scan->filter.dfu_only)
 		info->mode = BDFU_DEVICE_MODE_DFU;
-	g_hash_table_replace(scan->found, g_strdup(info->address), g_steal_pointer(&info));
+	key = g_strdup(info->address);
+	g_hash_table_replace(scan->found, key, g_steal_pointer(&info));
 	if (scan->filter.stop_at_first)
 		bdfu_bluez_scan_finish_task(task);
 }
