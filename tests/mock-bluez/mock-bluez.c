@@ -197,8 +197,13 @@ phys_new(Mock *mock, const gchar *group, guint index, GError **error)
 			 ? CLAMP(g_key_file_get_integer(kf, group, "rssi", NULL), -120, 10)
 			 : -60;
 	phys->fw_revision = g_key_file_get_string(kf, group, "fw-revision", NULL);
-	if (phys->fw_revision == NULL)
-		phys->fw_revision = g_strdup("1.0.0");
+	/* like the simulated backend: a relative key path is relative to the profile's folder */
+	if (key != NULL && !g_path_is_absolute(key)) {
+		g_autofree gchar *dir = g_path_get_dirname(mock->config_path);
+		gchar *abs = g_build_filename(dir, key, NULL);
+		g_free(key);
+		key = abs;
+	}
 	if (key != NULL && !phys_load_key(phys, key, error)) {
 		g_prefix_error(error, "[%s] public-key=%s: ", group, key);
 		return NULL;
@@ -213,6 +218,7 @@ mock_load(Mock *mock, const gchar *path, GError **error)
 	GError *local = NULL;
 
 	mock->config = g_key_file_new();
+	mock->config_path = g_strdup(path);
 	if (!g_key_file_load_from_file(mock->config, path, G_KEY_FILE_NONE, error))
 		return FALSE;
 	mock->adapter_address = g_key_file_get_string(mock->config, "bluez", "adapter-address", NULL);

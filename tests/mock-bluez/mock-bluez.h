@@ -192,7 +192,7 @@ struct _MockPhys {
 	MockDevice *link;    /* the device object holding the link */
 	gboolean host_bonded; /* BlueZ holds a bond with the device */
 	gint rssi;
-	gchar *fw_revision;
+	gchar *fw_revision; /* NULL: "app v<version>" as the simulated backend says */
 	guint64 packet_bytes;
 	/* BlueZ traps to reproduce (BLUEZ.md §2, §3, §8) */
 	guint connect_abort;	      /* Failed: le-connection-abort-by-local, N times */
@@ -240,6 +240,7 @@ struct _MockDevice {
 struct _Mock {
 	GMainLoop *loop;
 	GKeyFile *config;
+	gchar *config_path;
 	gchar *log_path;
 	FILE *log;
 	GDBusConnection *bus;

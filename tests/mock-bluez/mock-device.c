@@ -438,6 +438,9 @@ static void
 device_pair_done(MockDevice *dev)
 {
 	dev->phys->host_bonded = g_strcmp0(dev->address, dev->phys->address) == 0;
+	dev->phys->in_target = TRUE;
+	bdfu_target_set_peer_bonded(dev->phys->target, dev->phys->host_bonded);
+	dev->phys->in_target = FALSE;
 	dev->temporary = FALSE;
 	set_prop(dev, "Paired", g_variant_new_boolean(TRUE));
 	set_prop(dev, "Bonded", g_variant_new_boolean(TRUE));
@@ -512,6 +515,9 @@ device_link_up(MockDevice *dev)
 	MockPhys *phys = dev->phys;
 	phys->link = dev;
 	dev->link_up = TRUE;
+	phys->in_target = TRUE;
+	bdfu_target_set_peer_bonded(phys->target, phys->host_bonded);
+	phys->in_target = FALSE;
 	dev->temporary = FALSE;
 	mock_log(dev->mock, "# %s: link up", dev->address);
 	set_prop(dev, "Connected", g_variant_new_boolean(TRUE));

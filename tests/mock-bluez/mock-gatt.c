@@ -415,7 +415,10 @@ char_read_value(MockChar *chr, GVariant *params, GDBusMethodInvocation *invocati
 	Mock *mock = dev->mock;
 	g_autoptr(GVariant) options = g_variant_get_child_value(params, 0);
 	guint16 offset = 0;
-	const gchar *text = dev->phys->fw_revision;
+	g_autofree gchar *text =
+	    dev->phys->fw_revision != NULL
+		? g_strdup(dev->phys->fw_revision)
+		: g_strdup_printf("app v%u", bdfu_target_get_app_version(dev->phys->target));
 	gsize len;
 
 	if (!dev->link_up) {

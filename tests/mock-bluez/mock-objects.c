@@ -150,7 +150,10 @@ log_append_args(GString *line, GVariant *params)
 			GVariant *value;
 			g_variant_iter_init(&dict, child);
 			while (g_variant_iter_next(&dict, "{&sv}", &key, &value)) {
-				g_autofree gchar *text = g_variant_print(value, FALSE);
+				g_autofree gchar *text =
+				    g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)
+					? g_variant_dup_string(value, NULL)
+					: g_variant_print(value, FALSE);
 				g_string_append_printf(line,
 						       " %s=%s:%s",
 						       key,
