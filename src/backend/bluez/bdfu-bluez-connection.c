@@ -71,6 +71,10 @@ bdfu_bluez_connection_link_lost(BdfuBluezConnection *self, const gchar *reason)
 
 	if (self->link_lost)
 		return;
+	/* the device dropped the link: it may be resetting into another mode, and BlueZ keeps
+	 * the old tree cached on the same object (BLUEZ.md §2.6, §2.7) */
+	if (!self->disconnect_sent)
+		bdfu_bluez_backend_set_gatt_stale(self->backend, self->address, TRUE);
 	self->link_lost = TRUE;
 	self->lost_reason = g_strdup(reason);
 	g_debug("%s: %s", self->address, reason);
@@ -199,7 +203,7 @@ bdfu_bluez_connection_resolve(BdfuBluezConnection *self)
 	g_clear_pointer(&self->fw_path, g_free);
 	if (device == NULL)
 		return BDFU_DEVICE_MODE_UNKNOWN;
-	mode = bdfu_bluez_device_get_mode(self->manager, device, TRUE);
+	mode = bdfu_bluez_device_get_mode(self->manager, device, BDFU_BLUEZ_MODE_GATT);
 	self->mode = mode == BDFU_DEVICE_MODE_UNKNOWN ? BDFU_DEVICE_MODE_APP : mode;
 	self->fw_path = bdfu_bluez_device_find_characteristic(
 	    self->manager, self->device_path, BDFU_UUID_FW_REVISION, NULL);

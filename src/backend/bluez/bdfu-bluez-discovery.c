@@ -63,6 +63,7 @@ bdfu_bluez_scan_consider(GTask *task, GDBusObject *object)
 	BdfuBluezScan *scan = g_task_get_task_data(task);
 	g_autofree gchar *adapter = NULL;
 	g_autoptr(BdfuDeviceInfo) info = NULL;
+	g_autofree gchar *address = NULL;
 	gchar *key;
 
 	if (scan->done)
@@ -71,8 +72,14 @@ bdfu_bluez_scan_consider(GTask *task, GDBusObject *object)
 	if (adapter != NULL &&
 	    g_strcmp0(adapter, bdfu_bluez_backend_get_adapter_path(scan->backend)) != 0)
 		return;
-	info = bdfu_bluez_device_get_info(
-	    scan->manager, object, bdfu_bluez_backend_get_adapter_name(scan->backend));
+	address = bdfu_bluez_object_get_string(object, BDFU_BLUEZ_DEVICE_IFACE, "Address");
+	if (address == NULL)
+		return;
+	info =
+	    bdfu_bluez_device_get_info(scan->manager,
+				       object,
+				       bdfu_bluez_backend_get_adapter_name(scan->backend),
+				       !bdfu_bluez_backend_get_gatt_stale(scan->backend, address));
 	/* other clients' filters are merged into ours: check every device (BLUEZ.md §1.3) */
 	if (info == NULL || !bdfu_bluez_device_matches(info, &scan->filter))
 		return;
