@@ -236,7 +236,7 @@ bdfu_bluez_device_mode_offers_dfu(BdfuDeviceMode mode)
 }
 
 gboolean
-bdfu_bluez_device_matches(const BdfuDeviceInfo *info, const BdfuScanFilter *filter)
+bdfu_bluez_device_is_wanted(const BdfuDeviceInfo *info, const BdfuScanFilter *filter)
 {
 	gboolean hit = filter->addresses == NULL && filter->name_glob == NULL;
 
@@ -246,7 +246,13 @@ bdfu_bluez_device_matches(const BdfuDeviceInfo *info, const BdfuScanFilter *filt
 	}
 	if (!hit && filter->name_glob != NULL && info->name != NULL)
 		hit = g_pattern_match_simple(filter->name_glob, info->name);
-	if (!hit)
+	return hit;
+}
+
+gboolean
+bdfu_bluez_device_matches(const BdfuDeviceInfo *info, const BdfuScanFilter *filter)
+{
+	if (!bdfu_bluez_device_is_wanted(info, filter))
 		return FALSE;
 	/* a fresh advert with 0xFE59 from the address or name we wait for is the bootloader:
 	 * its name may be custom, and a bonded one keeps the app's address and cached tree

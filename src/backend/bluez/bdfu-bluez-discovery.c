@@ -27,6 +27,8 @@ typedef struct {
 	guint removals_pending;
 	gboolean discovering; /* our StartDiscovery succeeded: we must stop it */
 	gboolean done;
+	BdfuDeviceInfo *probe; /* a wanted device whose services are unknown */
+	BdfuBluezConnection *probe_conn;
 	GError *error;
 } BdfuBluezScan;
 
@@ -36,6 +38,8 @@ bdfu_bluez_scan_free(BdfuBluezScan *scan)
 	g_strfreev(scan->addresses);
 	g_free(scan->name_glob);
 	g_hash_table_unref(scan->found);
+	bdfu_device_info_free(scan->probe);
+	g_clear_object(&scan->probe_conn);
 	g_clear_error(&scan->error);
 	g_clear_object(&scan->manager);
 	g_object_unref(scan->backend);
@@ -55,6 +59,14 @@ bdfu_bluez_scan_is_fresh_change(GVariant *changed)
 			return TRUE;
 	}
 	return FALSE;
+}
+
+static gboolean
+bdfu_bluez_scan_may_probe(BdfuBluezScan *scan, const BdfuDeviceInfo *info)
+{
+	return (scan->filter.addresses != NULL || scan->filter.name_glob != NULL) &&
+	       scan->filter.stop_at_first && !scan->filter.all && !scan->filter.dfu_only &&
+	       info->mode == BDFU_DEVICE_MODE_APP;
 }
 
 static void
@@ -81,8 +93,17 @@ bdfu_bluez_scan_consider(GTask *task, GDBusObject *object)
 				       bdfu_bluez_backend_get_adapter_name(scan->backend),
 				       !bdfu_bluez_backend_get_gatt_stale(scan->backend, address));
 	/* other clients' filters are merged into ours: check every device (BLUEZ.md §1.3) */
-	if (info == NULL || !bdfu_bluez_device_matches(info, &scan->filter))
+	if (info == NULL || !bdfu_bluez_device_is_wanted(info, &scan->filter))
 		return;
+	if (!bdfu_bluez_device_matches(info, &scan->filter)) {
+		/* the very device asked for, but its adverts don't say whether it offers DFU:
+		 * many applications don't advertise 0xFE59. Its GATT table will tell. */
+		if (bdfu_bluez_scan_may_probe(scan, info) && scan->probe == NULL) {
+			scan->probe = g_steal_pointer(&info);
+			bdfu_bluez_scan_finish_task(task);
+		}
+		return;
+	}
 	if (scan->filter.dfu_only)
 		info->mode = BDFU_DEVICE_MODE_DFU;
 	key = g_strdup(info->address);
@@ -142,12 +163,59 @@ bdfu_bluez_scan_rssi_cmp(gconstpointer a, gconstpointer b)
 }
 
 static void
+bdfu_bluez_scan_return(GTask *task);
+
+static void
+bdfu_bluez_scan_probe_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	BdfuBluezScan *scan = g_task_get_task_data(task);
+	BdfuDeviceInfo *info = g_steal_pointer(&scan->probe);
+
+	bdfu_connection_disconnect_finish(BDFU_CONNECTION(source), res, NULL);
+	/* a wanted device is reported even without DFU: the caller explains why it cannot
+	 * be updated, which beats "not seen" */
+	g_hash_table_replace(scan->found, g_strdup(info->address), info);
+	bdfu_bluez_scan_return(task);
+}
+
+static void
+bdfu_bluez_scan_probe_connected_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	BdfuBluezScan *scan = g_task_get_task_data(task);
+	GError *error = NULL;
+	BdfuConnection *conn = bdfu_bluez_connection_connect_finish(res, &error);
+
+	if (conn == NULL) {
+		g_clear_pointer(&scan->probe, bdfu_device_info_free);
+		scan->error = error;
+		g_prefix_error(&scan->error, "cannot read which services the device offers: ");
+		bdfu_bluez_scan_return(task);
+		return;
+	}
+	scan->probe->mode = bdfu_connection_get_mode(conn);
+	scan->probe_conn = BDFU_BLUEZ_CONNECTION(conn);
+	bdfu_connection_disconnect_async(
+	    conn, NULL, bdfu_bluez_scan_probe_done_cb, g_steal_pointer(&task));
+}
+
+static void
 bdfu_bluez_scan_return(GTask *task)
 {
 	BdfuBluezScan *scan = g_task_get_task_data(task);
 	GPtrArray *devices;
 	GHashTableIter iter;
 	gpointer value;
+
+	if (scan->error == NULL && scan->probe != NULL && g_hash_table_size(scan->found) == 0) {
+		bdfu_bluez_connection_connect_async(scan->backend,
+						    scan->probe->address,
+						    g_task_get_cancellable(task),
+						    bdfu_bluez_scan_probe_connected_cb,
+						    g_object_ref(task));
+		return;
+	}
 
 	if (scan->error != NULL) {
 		g_task_return_error(task, g_steal_pointer(&scan->error));

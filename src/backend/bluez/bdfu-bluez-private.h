@@ -113,6 +113,10 @@ bdfu_bluez_device_get_info(GDBusObjectManager *manager,
 			   GDBusObject *device,
 			   const gchar *adapter,
 			   gboolean trust_gatt);
+/* the address or name part of the filter */
+gboolean
+bdfu_bluez_device_is_wanted(const BdfuDeviceInfo *info, const BdfuScanFilter *filter);
+/* ... and its mode part */
 gboolean
 bdfu_bluez_device_matches(const BdfuDeviceInfo *info, const BdfuScanFilter *filter);
 
