@@ -511,11 +511,10 @@ bdfu_bluez_backend_get_name(BdfuBackend *backend)
 }
 
 static void
-bdfu_bluez_backend_flushed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+bdfu_bluez_backend_closed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	GDBusConnection *bus = G_DBUS_CONNECTION(source);
-	g_dbus_connection_flush_finish(bus, res, NULL);
-	g_dbus_connection_close(bus, NULL, NULL, NULL);
+	g_dbus_connection_close_finish(bus, res, NULL);
 	g_object_unref(bus);
 }
 
@@ -531,9 +530,11 @@ bdfu_bluez_backend_dispose(GObject *object)
 	}
 	g_clear_object(&self->manager);
 	if (self->bus != NULL) {
-		/* queued messages (Disconnect, StopDiscovery) go out before the close */
+		/* queued messages (Disconnect, StopDiscovery) must go out even when the process
+		 * exits right after: a local write, it does not wait for any peer */
 		GDBusConnection *bus = g_steal_pointer(&self->bus);
-		g_dbus_connection_flush(bus, NULL, bdfu_bluez_backend_flushed_cb, NULL);
+		g_dbus_connection_flush_sync(bus, NULL, NULL);
+		g_dbus_connection_close(bus, NULL, bdfu_bluez_backend_closed_cb, NULL);
 	}
 	G_OBJECT_CLASS(bdfu_bluez_backend_parent_class)->dispose(object);
 }
