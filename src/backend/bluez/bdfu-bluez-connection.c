@@ -147,29 +147,38 @@ bdfu_bluez_connection_props_cb(GDBusObjectManagerClient *manager,
 		bdfu_bluez_connection_link_lost(self, "the device disconnected");
 }
 
+static gboolean
+bdfu_bluez_connection_bluetoothd_gone(BdfuBluezConnection *self)
+{
+	g_autofree gchar *owner = g_dbus_object_manager_client_get_name_owner(
+	    G_DBUS_OBJECT_MANAGER_CLIENT(self->manager));
+	if (owner != NULL)
+		return FALSE;
+	g_warning("bluetoothd left the system bus: the link to %s is lost", self->address);
+	bdfu_bluez_connection_link_lost(
+	    self,
+	    "bluetoothd stopped or restarted (org.bluez left the system "
+	    "bus); every link it held is gone");
+	return TRUE;
+}
+
 static void
 bdfu_bluez_connection_removed_cb(GDBusObjectManager *manager,
 				 GDBusObject *object,
 				 gpointer user_data)
 {
 	BdfuBluezConnection *self = BDFU_BLUEZ_CONNECTION(user_data);
-	if (g_strcmp0(g_dbus_object_get_object_path(object), self->device_path) == 0)
+	if (g_strcmp0(g_dbus_object_get_object_path(object), self->device_path) != 0)
+		return;
+	/* the object manager drops every object before it tells the owner changed */
+	if (!bdfu_bluez_connection_bluetoothd_gone(self))
 		bdfu_bluez_connection_link_lost(self, "the device vanished from BlueZ");
 }
 
 static void
 bdfu_bluez_connection_owner_cb(GObject *manager, GParamSpec *pspec, gpointer user_data)
 {
-	BdfuBluezConnection *self = BDFU_BLUEZ_CONNECTION(user_data);
-	g_autofree gchar *owner =
-	    g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
-	if (owner != NULL)
-		return;
-	g_warning("bluetoothd left the system bus: every connection is lost");
-	bdfu_bluez_connection_link_lost(
-	    self,
-	    "bluetoothd stopped or restarted (org.bluez left the system "
-	    "bus); every link it held is gone");
+	bdfu_bluez_connection_bluetoothd_gone(BDFU_BLUEZ_CONNECTION(user_data));
 }
 
 static void
@@ -181,6 +190,8 @@ bdfu_bluez_connection_packet_writable(gpointer user_data)
 static void
 bdfu_bluez_connection_packet_hangup(gpointer user_data)
 {
+	if (bdfu_bluez_connection_bluetoothd_gone(BDFU_BLUEZ_CONNECTION(user_data)))
+		return;
 	bdfu_bluez_connection_link_lost(BDFU_BLUEZ_CONNECTION(user_data),
 					"the device disconnected (the Packet socket closed)");
 }
