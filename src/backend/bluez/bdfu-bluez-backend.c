@@ -24,6 +24,7 @@ struct _BdfuBluezBackend {
 	guint restart_timer;
 	gulong sig_owner;
 	gulong sig_added;
+	guint discovery_users; /* scans sharing our one discovery session */
 };
 
 G_DEFINE_TYPE(BdfuBluezBackend, bdfu_bluez_backend, BDFU_TYPE_BACKEND)
@@ -426,6 +427,25 @@ bdfu_bluez_backend_get_gatt_stale(BdfuBluezBackend *self, const gchar *address)
 {
 	g_autofree gchar *key = g_ascii_strup(address, -1);
 	return g_hash_table_contains(self->stale_gatt, key);
+}
+
+gboolean
+bdfu_bluez_backend_discovery_ref(BdfuBluezBackend *self)
+{
+	return self->discovery_users++ > 0;
+}
+
+gboolean
+bdfu_bluez_backend_discovery_unref(BdfuBluezBackend *self)
+{
+	g_return_val_if_fail(self->discovery_users > 0, FALSE);
+	return --self->discovery_users == 0;
+}
+
+gboolean
+bdfu_bluez_backend_is_discovering(BdfuBluezBackend *self)
+{
+	return self->discovery_users > 0;
 }
 
 /* BdfuBackend -------------------------------------------------------------------------------------

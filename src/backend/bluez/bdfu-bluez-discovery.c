@@ -25,7 +25,8 @@ typedef struct {
 	guint cancel_idle_id;
 	gulong cancel_id;
 	guint removals_pending;
-	gboolean discovering; /* our StartDiscovery succeeded: we must stop it */
+	gboolean holds_discovery; /* counted in the backend's discovery users */
+	gboolean joined;	  /* another scan of this backend already discovers */
 	gboolean done;
 	BdfuDeviceInfo *probe; /* a wanted device whose services are unknown */
 	BdfuBluezConnection *probe_conn;
@@ -281,12 +282,14 @@ bdfu_bluez_scan_finish_task(GTask *task)
 		g_cancellable_disconnect(g_task_get_cancellable(task), scan->cancel_id);
 		scan->cancel_id = 0;
 	}
-	if (!scan->discovering) {
+	/* one discovery session per bus connection: the last scan of this backend stops it */
+	if (!scan->holds_discovery || !bdfu_bluez_backend_discovery_unref(scan->backend)) {
+		scan->holds_discovery = FALSE;
 		bdfu_bluez_scan_return(task);
 		return;
 	}
 	/* stop scanning before anyone connects: it competes for radio time (BLUEZ.md §1.4) */
-	scan->discovering = FALSE;
+	scan->holds_discovery = FALSE;
 	g_dbus_connection_call(bdfu_bluez_backend_get_bus(scan->backend),
 			       BDFU_BLUEZ_SERVICE,
 			       bdfu_bluez_backend_get_adapter_path(scan->backend),
@@ -347,8 +350,8 @@ bdfu_bluez_scan_started_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
 
 	if (scan->done) {
-		/* cancelled while starting */
-		if (reply != NULL)
+		/* cancelled while starting, and nobody else scans */
+		if (reply != NULL && !bdfu_bluez_backend_is_discovering(scan->backend))
 			g_dbus_connection_call(G_DBUS_CONNECTION(source),
 					       BDFU_BLUEZ_SERVICE,
 					       bdfu_bluez_backend_get_adapter_path(scan->backend),
@@ -363,10 +366,8 @@ bdfu_bluez_scan_started_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 					       NULL);
 		return;
 	}
-	if (reply != NULL) {
-		scan->discovering = TRUE;
-	} else if (!bdfu_bluez_error_is(error, "org.bluez.Error.InProgress", NULL)) {
-		/* InProgress: this connection already discovers (a parallel scan) */
+	if (reply == NULL && !bdfu_bluez_error_is(error, "org.bluez.Error.InProgress", NULL)) {
+		/* InProgress: this connection already discovers */
 		scan->error =
 		    bdfu_bluez_error_convert(error,
 					     "cannot start scanning",
@@ -405,6 +406,10 @@ bdfu_bluez_scan_filter_set_cb(GObject *source, GAsyncResult *res, gpointer user_
 					   "interface-proxy-properties-changed",
 					   G_CALLBACK(bdfu_bluez_scan_props_cb),
 					   task);
+	if (scan->joined) {
+		scan->timer_id = g_timeout_add(scan->timeout_ms, bdfu_bluez_scan_timeout_cb, task);
+		return;
+	}
 	g_dbus_connection_call(bdfu_bluez_backend_get_bus(scan->backend),
 			       BDFU_BLUEZ_SERVICE,
 			       bdfu_bluez_backend_get_adapter_path(scan->backend),
@@ -443,7 +448,10 @@ bdfu_bluez_scan_build_filter(BdfuBluezScan *scan)
 	g_variant_builder_add(&builder, "{sv}", "Transport", g_variant_new_string("le"));
 	/* the documented default is true, the code's is false: say it (BLUEZ.md §8 #16) */
 	g_variant_builder_add(&builder, "{sv}", "DuplicateData", g_variant_new_boolean(TRUE));
-	if (scan->filter.dfu_only) {
+	/* scans sharing the session share the filter: widen it, each checks its own matches */
+	if (scan->joined) {
+		g_clear_pointer(&pattern, g_free);
+	} else if (scan->filter.dfu_only) {
 		const gchar *uuids[] = {BDFU_UUID_DFU_SERVICE, NULL};
 		g_variant_builder_add(&builder, "{sv}", "UUIDs", g_variant_new_strv(uuids, -1));
 	} else if (!scan->filter.all && !targeted) {
@@ -459,6 +467,8 @@ static void
 bdfu_bluez_scan_set_filter(GTask *task)
 {
 	BdfuBluezScan *scan = g_task_get_task_data(task);
+	scan->holds_discovery = TRUE;
+	scan->joined = bdfu_bluez_backend_discovery_ref(scan->backend);
 	g_dbus_connection_call(bdfu_bluez_backend_get_bus(scan->backend),
 			       BDFU_BLUEZ_SERVICE,
 			       bdfu_bluez_backend_get_adapter_path(scan->backend),

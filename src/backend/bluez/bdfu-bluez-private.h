@@ -56,6 +56,14 @@ void
 bdfu_bluez_backend_set_expect_dfu(BdfuBluezBackend *self, const gchar *address, gboolean expect);
 gboolean
 bdfu_bluez_backend_get_expect_dfu(BdfuBluezBackend *self, const gchar *address);
+/* BlueZ keeps one discovery session per client: scans of one backend share it. ref returns
+ * TRUE when another scan already discovers; unref TRUE when the caller must stop it */
+gboolean
+bdfu_bluez_backend_discovery_ref(BdfuBluezBackend *self);
+gboolean
+bdfu_bluez_backend_discovery_unref(BdfuBluezBackend *self);
+gboolean
+bdfu_bluez_backend_is_discovering(BdfuBluezBackend *self);
 /* the device reset since its GATT tree was cached (a mode change): the tree may lie */
 void
 bdfu_bluez_backend_set_gatt_stale(BdfuBluezBackend *self, const gchar *address, gboolean stale);
