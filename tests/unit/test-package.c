@@ -935,8 +935,7 @@ test_bad_oversize_entries(void)
 	bdfu_package_writer_add(
 	    writer, BDFU_PART_APPLICATION, "big.bin", big, "big.dat", dat, 0, 0);
 	zip = finish(writer);
-	assert_bad(zip,
-		   "'big.bin' (the application image) is 1048580 bytes, over the 1 MiB limit");
+	assert_bad(zip, "'big.bin' (the application image) is 1048580 bytes, over the 1 MiB limit");
 
 	bdfu_package_writer_add(
 	    writer2, BDFU_PART_APPLICATION, "a.bin", bin, "a.dat", fat_dat, 0, 0);
@@ -1234,6 +1233,38 @@ test_from_file(void)
 	g_unlink(path);
 }
 
+/* the fuzz seeds (made with Python's zipfile, not our writer) are valid packages */
+static void
+test_fuzz_seeds(void)
+{
+	const gchar *root = g_getenv("BDFU_SOURCE_ROOT");
+	g_autofree gchar *dir = NULL;
+	g_autoptr(GPtrArray) zips = g_ptr_array_new_with_free_func(g_free);
+	const BdfuPackageFormat formats[] = {
+	    BDFU_PACKAGE_FORMAT_SECURE, BDFU_PACKAGE_FORMAT_LEGACY, BDFU_PACKAGE_FORMAT_PRERELEASE};
+
+	if (root == NULL) {
+		g_test_skip("BDFU_SOURCE_ROOT not set");
+		return;
+	}
+	dir = g_build_filename(root, "tests", "fuzz", "corpus", "package", NULL);
+	collect_zips(dir, zips);
+	g_assert_cmpuint(zips->len, >=, 5);
+	for (guint i = 0; i < zips->len; i++) {
+		const gchar *path = g_ptr_array_index(zips, i);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(BdfuPackage) package = bdfu_package_new_from_file(path, NULL, &error);
+		g_autofree gchar *base = g_path_get_basename(path);
+		BdfuPackageFormat want = g_str_has_prefix(base, "legacy")	? formats[1]
+					 : g_str_has_prefix(base, "prerelease") ? formats[2]
+										: formats[0];
+		g_assert_no_error(error);
+		g_assert_cmpint(package->format, ==, want);
+		g_assert_cmpuint(
+		    package->warnings->len, ==, g_str_has_prefix(base, "macosx") ? 1 : 0);
+	}
+}
+
 static void
 test_strings(void)
 {
@@ -1280,5 +1311,6 @@ main(int argc, char **argv)
 	g_test_add_func("/package/bad/init-packets", test_bad_init_packets);
 	g_test_add_func("/package/file", test_from_file);
 	g_test_add_func("/package/strings", test_strings);
+	g_test_add_func("/package/fuzz-seeds", test_fuzz_seeds);
 	return g_test_run();
 }
