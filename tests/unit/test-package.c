@@ -1066,7 +1066,12 @@ test_bad_manifest_content(void)
 	assert_bad_manifest("{\"manifest\": {\"application\": {\"bin_file\": \"app.bin\", "
 			    "\"dat_file\": \"app.dat\"}, \"application\": {\"bin_file\": "
 			    "\"app.bin\", \"dat_file\": \"app.dat\"}}}",
-			    "lists the application twice");
+			    "has the key 'application' twice in one object");
+	assert_bad_manifest("{\"manifest\": {\"application\": {\"bin_file\": \"app.bin\", "
+			    "\"bin_file\": \"other.bin\", \"dat_file\": \"app.dat\"}}}",
+			    "has the key 'bin_file' twice in one object");
+	assert_bad_manifest("{\"manifest\": {}, \"manifest\": {\"application\": {}}}",
+			    "has the key 'manifest' twice in one object");
 	assert_bad_manifest("{\"manifest\": {\"softdevice_application\": {\"bin_file\": "
 			    "\"app.bin\", \"dat_file\": \"app.dat\"}}}",
 			    "lists a 'softdevice_application' image");
