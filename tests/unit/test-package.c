@@ -443,6 +443,106 @@ test_fixtures_listed(void)
 	}
 }
 
+static BdfuPackage *
+read_fixture(const gchar *dir, const gchar *rel)
+{
+	g_autofree gchar *path = g_build_filename(dir, rel, NULL);
+	g_autoptr(GError) error = NULL;
+	BdfuPackage *package = bdfu_package_new_from_file(path, NULL, &error);
+	g_assert_no_error(error);
+	return package;
+}
+
+static const BdfuPackagePart *
+part_at(const BdfuPackage *package, guint i)
+{
+	g_assert_cmpuint(i, <, package->parts->len);
+	return g_ptr_array_index(package->parts, i);
+}
+
+/* the odd packages of edge/, spelled out */
+static void
+test_fixtures_edge(void)
+{
+	const gchar *dir = fixtures_dir();
+	g_autoptr(BdfuPackage) macosx = NULL;
+	g_autoptr(BdfuPackage) extra = NULL;
+	g_autoptr(BdfuPackage) mixed = NULL;
+	g_autoptr(BdfuPackage) swapped = NULL;
+	g_autoptr(BdfuPackage) misnamed = NULL;
+
+	if (dir == NULL)
+		return;
+	/* bootloader + application, re-zipped on macOS: AppleDouble junk is only noted */
+	macosx = read_fixture(dir,
+			      "edge/wbdfu_bootloader_plus_app_with___MACOSX/"
+			      "bootloader_secure_ble_app_buttonless_dfu_s132.zip");
+	g_assert_cmpint(macosx->format, ==, BDFU_PACKAGE_FORMAT_SECURE);
+	g_assert_cmpint(part_at(macosx, 0)->type, ==, BDFU_PART_BOOTLOADER);
+	g_assert_cmpint(part_at(macosx, 1)->type, ==, BDFU_PART_APPLICATION);
+	g_assert_cmpuint(macosx->warnings->len, ==, 5);
+	for (guint i = 0; i < macosx->warnings->len; i++)
+		g_assert_nonnull(strstr(g_ptr_array_index(macosx->warnings, i), "'__MACOSX/._"));
+
+	/* an unreferenced app_old.dat next to the referenced app.dat */
+	extra =
+	    read_fixture(dir, "edge/ios_nrf51422_sdk5.2_app_extra_dat/nrf51422_sdk_5.2_app.zip");
+	g_assert_cmpint(extra->format, ==, BDFU_PACKAGE_FORMAT_LEGACY);
+	g_assert_cmpstr(part_at(extra, 0)->dat_name, ==, "app.dat");
+	g_assert_cmpuint(extra->warnings->len, ==, 1);
+	g_assert_nonnull(strstr(g_ptr_array_index(extra->warnings, 0), "'app_old.dat'"));
+
+	/* 2-byte and 14-byte legacy .dat in one zip */
+	mixed = read_fixture(dir,
+			     "edge/ios_nrf51422_sdk6.1_all_in_one_mixed_dat/"
+			     "nrf51422_sdk_6.1_all_in_one.zip");
+	g_assert_cmpint(mixed->format, ==, BDFU_PACKAGE_FORMAT_LEGACY);
+	g_assert_cmpint(part_at(mixed, 0)->type, ==, BDFU_PART_SOFTDEVICE_BOOTLOADER);
+	g_assert_cmpuint(g_bytes_get_size(part_at(mixed, 0)->dat), ==, 14);
+	g_assert_cmpuint(g_bytes_get_size(part_at(mixed, 1)->dat), ==, 2);
+	g_assert_null(part_at(mixed, 0)->init);
+
+	/* adafruit beta: device fields swapped, still a legacy SD+BL with inline sizes */
+	swapped = read_fixture(dir,
+			       "edge/adafruit_beta_feather52840_swapped_device_fields/"
+			       "feather52840_bootloader_s140_6.1.0r0.zip");
+	g_assert_cmpint(swapped->format, ==, BDFU_PACKAGE_FORMAT_LEGACY);
+	g_assert_cmpuint(swapped->parts->len, ==, 1);
+	g_assert_cmpuint(part_at(swapped, 0)->manifest_sd_size, ==, 151164);
+	g_assert_cmpuint(part_at(swapped, 0)->manifest_bl_size, ==, 25468);
+
+	/* the manifest key decides the type, not the file name */
+	misnamed = read_fixture(dir,
+				"edge/ios2016_hrs_dfu_misnamed_application/"
+				"hrs_dfu_s132_2_0_0_7a_sdk_11_0_0_2a.zip");
+	g_assert_cmpint(part_at(misnamed, 1)->type, ==, BDFU_PART_APPLICATION);
+	g_assert_cmpstr(
+	    part_at(misnamed, 1)->bin_name, ==, "s132_nrf52_1.0.0-3.alpha_softdevice.bin");
+}
+
+static void
+test_utf8_names(void)
+{
+	g_autoptr(BdfuPackageWriter) writer = bdfu_package_writer_new();
+	g_autoptr(GBytes) bin = make_image(1000, 20);
+	g_autoptr(GBytes) dat = make_init(BDFU_PART_APPLICATION, bin, 0, 0);
+	g_autoptr(GBytes) zip = NULL;
+	g_autoptr(BdfuPackage) package = NULL;
+
+	bdfu_package_writer_add(writer,
+				BDFU_PART_APPLICATION,
+				"\xc3\xa4pp \"q\" \xf0\x9f\x98\x80.bin",
+				bin,
+				"\xc3\xa4pp.dat",
+				dat,
+				0,
+				0);
+	zip = finish(writer);
+	package = read_ok(zip);
+	g_assert_cmpstr(part_at(package, 0)->bin_name, ==, "\xc3\xa4pp \"q\" \xf0\x9f\x98\x80.bin");
+	g_assert_cmpuint(package->warnings->len, ==, 0);
+}
+
 static void
 collect_zips(const gchar *dir, GPtrArray *out)
 {
@@ -1287,6 +1387,8 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/package/fixtures/listed", test_fixtures_listed);
 	g_test_add_func("/package/fixtures/every-zip", test_fixtures_every_zip);
+	g_test_add_func("/package/fixtures/edge", test_fixtures_edge);
+	g_test_add_func("/package/writer/utf8-names", test_utf8_names);
 	g_test_add_func("/package/writer/matches-nrfutil", test_writer_matches_nrfutil);
 	g_test_add_func("/package/writer/three-part", test_roundtrip_three_part);
 	g_test_add_func("/package/writer/each-type", test_roundtrip_each_type);
