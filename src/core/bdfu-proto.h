@@ -114,13 +114,16 @@ bdfu_proto_result_to_message(guint8 request_opcode, guint8 result, guint8 ext_er
 const gchar *
 bdfu_proto_result_to_remedy(guint8 request_opcode, guint8 result, guint8 ext_error);
 /* the BdfuError a failed result maps to: REJECTED for init-packet validation, TRANSFER_FAILED
- * for data problems, PROTOCOL for impossible answers */
+ * for data problems, PROTOCOL for impossible answers, NOT_SUPPORTED for OP_CODE_NOT_SUPPORTED
+ * (BDFU_ERROR_FAILED for SUCCESS, which is not a failure) */
 gint
 bdfu_proto_result_to_error_code(guint8 request_opcode, guint8 result, guint8 ext_error);
 /* a GError with message "<Opcode> failed: <RESULT>: <message>" + remedy on a second line */
 GError *
 bdfu_proto_result_to_error(guint8 request_opcode, guint8 result, guint8 ext_error);
-/* "Create data 4096", "Select command", for -v logs; writes into buf of buflen */
+/* "Create data 4096", "Select command", "Response Select: SUCCESS max_size=4096 offset=0
+ * crc=0x00000000", for -v logs; any bytes are accepted (junk is described, with its hex);
+ * the returned string is newly allocated */
 gchar *
 bdfu_proto_describe_request(const guint8 *buf, gsize len);
 gchar *

@@ -21,6 +21,7 @@ typedef enum {
 
 typedef struct {
 	guint sdk_major;	   /* 12..17; behaviour per PROTOCOL.md §10 (default 17) */
+	guint sdk_minor;	   /* 15.3+ differences (init max 512, reduced opcodes); default 1 */
 	guint32 hw_version;	   /* NRF_DFU_HW_VERSION (default 52) */
 	guint16 sd_fwid;	   /* installed SoftDevice FWID; 0 = none (default 0x100 S140 7.2.0) */
 	guint32 sd_version;	   /* M*1000000+m*1000+b of the installed SD (0 = from the table) */
@@ -45,6 +46,9 @@ typedef struct {
 	guint32 boot_time_ms;		 /* reset to first advertisement (default 300) */
 	gchar *app_name;		 /* application's advertised name */
 } BdfuTargetConfig;
+/* Defaults left at 0 by bdfu_target_config_init() and resolved by bdfu_target_new():
+ * sd_version, app_start (FWID table), bootloader_start, max_att_mtu (247 from SDK 15, else 23).
+ * Pages are 1 KiB when hw_version is 51 (nRF51), else 4 KiB. */
 
 void
 bdfu_target_config_init(BdfuTargetConfig *config);
@@ -69,6 +73,11 @@ bdfu_target_new(const BdfuTargetConfig *config,
 		gpointer user_data);
 void
 bdfu_target_free(BdfuTarget *target);
+/* replaces the callbacks (the link model installs its own); callbacks may be NULL */
+void
+bdfu_target_set_callbacks(BdfuTarget *target,
+			  const BdfuTargetCallbacks *callbacks,
+			  gpointer user_data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BdfuTarget, bdfu_target_free)
 
 /* time; all timing inside the target (flash, resets, 120 s inactivity, 10 s continuation) is
@@ -107,7 +116,11 @@ void
 bdfu_target_disconnect(BdfuTarget *target);
 gboolean
 bdfu_target_is_connected(BdfuTarget *target);
-/* ATT MTU exchange: what the target answers to `requested` (§9.3) */
+/* the central of this link is bonded with the device (default: TRUE when config.bonded);
+ * the bonded buttonless service answers NOT_BONDED otherwise */
+void
+bdfu_target_set_peer_bonded(BdfuTarget *target, gboolean bonded);
+/* ATT MTU exchange: the ATT MTU in effect after the target answered `requested` (§9.3) */
 guint16
 bdfu_target_exchange_mtu(BdfuTarget *target, guint16 requested);
 
@@ -132,5 +145,7 @@ bdfu_target_confirm_indication(BdfuTarget *target);
 /* counters for tests: packets dropped for lack of a buffer, flash bytes written */
 guint
 bdfu_target_get_dropped_packets(BdfuTarget *target);
+guint64
+bdfu_target_get_flash_bytes_written(BdfuTarget *target);
 
 G_END_DECLS

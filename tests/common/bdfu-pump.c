@@ -14,11 +14,14 @@ typedef struct {
 	BdfuFault faults[4];
 	guint64 now;
 	guint64 timer; /* response deadline, 0 = none */
-	guint64 reconnect_at; /* 0 = none */
+	guint64 reconnect_at; /* valid when need_connect */
+	gboolean need_connect;
+	gboolean disconnect_pending; /* drop the link from the loop, never inside its callbacks */
 	guint retries_left;
 	gboolean done;
 	gboolean failed;
 	gboolean link_down;
+	gboolean resumed_since_loss;
 	guint64 verified_before_loss;
 	GError *error;
 } BdfuPump;
@@ -33,6 +36,40 @@ bdfu_pump_config_init(BdfuPumpConfig *config)
 	config->response_timeout_ms = 10000;
 }
 
+/* the link is gone (the target dropped it, or we gave up on it): resume on a new one */
+static void
+bdfu_pump_lost(BdfuPump *pump, const gchar *why)
+{
+	if (pump->link_down)
+		return;
+	pump->link_down = TRUE;
+	pump->timer = 0;
+	if (pump->done || pump->failed)
+		return;
+	/* §3.6: a loss right after the final Execute means the target accepted and reset */
+	if (bdfu_engine_final_execute_pending(pump->engine)) {
+		pump->done = TRUE;
+		return;
+	}
+	pump->verified_before_loss = bdfu_engine_get_verified_offset(pump->engine);
+	pump->resumed_since_loss = FALSE;
+	bdfu_engine_link_lost(pump->engine);
+	if (pump->retries_left == 0) {
+		pump->failed = TRUE;
+		pump->error = g_error_new(BDFU_ERROR,
+					  BDFU_ERROR_TRANSFER_FAILED,
+					  "%s, with no retries left (%" G_GUINT64_FORMAT
+					  " bytes verified)",
+					  why,
+					  pump->verified_before_loss);
+		return;
+	}
+	pump->retries_left--;
+	pump->stats->reconnects++;
+	pump->need_connect = TRUE;
+	pump->reconnect_at = pump->now + 1000000;
+}
+
 static void
 bdfu_pump_status(BdfuPump *pump, BdfuEngineStatus status, GError *error)
 {
@@ -42,12 +79,13 @@ bdfu_pump_status(BdfuPump *pump, BdfuEngineStatus status, GError *error)
 		return;
 	}
 	if (status == BDFU_ENGINE_STATUS_FAILED) {
+		/* a silent device or a broken link is worth a reconnect; a refusal is not */
 		if (error != NULL && error->domain == BDFU_ERROR &&
 		    (error->code == BDFU_ERROR_TIMEOUT || error->code == BDFU_ERROR_CONNECTION_FAILED) &&
-		    pump->retries_left > 0) {
+		    (pump->retries_left > 0 || bdfu_engine_final_execute_pending(pump->engine))) {
+			bdfu_pump_lost(pump, error->message);
+			pump->disconnect_pending = TRUE;
 			g_error_free(error);
-			if (pump->link != NULL)
-				bdfu_link_disconnect(pump->link);
 			return;
 		}
 		pump->failed = TRUE;
@@ -55,6 +93,7 @@ bdfu_pump_status(BdfuPump *pump, BdfuEngineStatus status, GError *error)
 					    : g_error_new_literal(BDFU_ERROR, BDFU_ERROR_FAILED, "failed");
 		return;
 	}
+	g_clear_error(&error);
 	if (bdfu_engine_is_awaiting_response(pump->engine))
 		pump->timer = pump->now + (guint64)pump->config->response_timeout_ms * 1000;
 }
@@ -98,10 +137,15 @@ bdfu_pump_engine_event(const BdfuEngineEvent *event, gpointer user_data)
 	BdfuPump *pump = user_data;
 	if (event->kind == BDFU_ENGINE_EVENT_RESUMED) {
 		pump->stats->resumes++;
+		pump->resumed_since_loss = TRUE;
 		if (event->offset == 0 && pump->verified_before_loss > 0 &&
 		    (event->message == NULL || *event->message == '\0'))
 			pump->stats->restarted_from_zero_silently = TRUE;
 	}
+	/* progress below what was verified before a loss, with no word about it */
+	if (event->kind == BDFU_ENGINE_EVENT_PROGRESS && !pump->resumed_since_loss &&
+	    pump->verified_before_loss > 0 && event->offset < pump->verified_before_loss)
+		pump->stats->restarted_from_zero_silently = TRUE;
 }
 
 static void
@@ -129,7 +173,7 @@ bdfu_pump_notification(gpointer user_data, const guint8 *buf, gsize len)
 	BdfuPump *pump = user_data;
 	GError *error = NULL;
 	BdfuEngineStatus status;
-	if (pump->done || pump->failed)
+	if (pump->done || pump->failed || pump->link_down)
 		return;
 	status = bdfu_engine_feed(pump->engine, buf, len, &error);
 	bdfu_pump_status(pump, status, error);
@@ -141,7 +185,7 @@ bdfu_pump_writable(gpointer user_data)
 	BdfuPump *pump = user_data;
 	GError *error = NULL;
 	BdfuEngineStatus status;
-	if (pump->done || pump->failed)
+	if (pump->done || pump->failed || pump->link_down)
 		return;
 	status = bdfu_engine_writable(pump->engine, &error);
 	bdfu_pump_status(pump, status, error);
@@ -151,7 +195,7 @@ static void
 bdfu_pump_ctrl_written(gpointer user_data, guint8 att_status)
 {
 	BdfuPump *pump = user_data;
-	if (att_status != 0 && !pump->failed) {
+	if (att_status != 0 && !pump->failed && !pump->done && !pump->link_down) {
 		pump->failed = TRUE;
 		pump->error = g_error_new(BDFU_ERROR, BDFU_ERROR_PROTOCOL,
 					  "Control Point write refused with ATT error 0x%02X", att_status);
@@ -162,25 +206,8 @@ static void
 bdfu_pump_disconnected(gpointer user_data, guint8 reason)
 {
 	BdfuPump *pump = user_data;
-	pump->link_down = TRUE;
-	pump->timer = 0;
-	if (pump->done || pump->failed)
-		return;
-	if (bdfu_engine_final_execute_pending(pump->engine)) {
-		pump->done = TRUE;
-		return;
-	}
-	pump->verified_before_loss = bdfu_engine_get_verified_offset(pump->engine);
-	bdfu_engine_link_lost(pump->engine);
-	if (pump->retries_left == 0) {
-		pump->failed = TRUE;
-		pump->error = g_error_new(BDFU_ERROR, BDFU_ERROR_TRANSFER_FAILED,
-					  "link lost (reason 0x%02X) with no retries left", reason);
-		return;
-	}
-	pump->retries_left--;
-	pump->stats->reconnects++;
-	pump->reconnect_at = pump->now + 1000000;
+	g_autofree gchar *why = g_strdup_printf("link lost (reason 0x%02X)", reason);
+	bdfu_pump_lost(pump, why);
 }
 
 static const BdfuLinkCallbacks bdfu_pump_link_callbacks = {
@@ -199,9 +226,20 @@ bdfu_pump_next(BdfuPump *pump)
 		next = MIN(next, bdfu_link_next_event_us(pump->link));
 	if (pump->timer != 0)
 		next = MIN(next, pump->timer);
-	if (pump->reconnect_at != 0)
+	if (pump->need_connect)
 		next = MIN(next, pump->reconnect_at);
 	return next;
+}
+
+static void
+bdfu_pump_drop_link(BdfuPump *pump)
+{
+	if (pump->link == NULL)
+		return;
+	if (bdfu_link_is_connected(pump->link))
+		bdfu_link_disconnect(pump->link);
+	pump->stats->events += bdfu_link_get_events(pump->link);
+	g_clear_pointer(&pump->link, bdfu_link_free);
 }
 
 static void
@@ -246,13 +284,21 @@ bdfu_pump_part(BdfuPump *pump, BdfuPackagePart *part, GError **error)
 	bdfu_engine_set_options(pump->engine, &pump->config->engine);
 	pump->retries_left = pump->config->retries;
 	pump->done = FALSE;
+	pump->failed = FALSE;
+	pump->link_down = FALSE;
+	pump->verified_before_loss = 0;
+	pump->need_connect = TRUE;
 	pump->reconnect_at = pump->now;
 
 	while (!pump->done && !pump->failed) {
 		guint64 next;
-		if (pump->reconnect_at != 0 && pump->reconnect_at <= pump->now) {
-			pump->reconnect_at = 0;
-			g_clear_pointer(&pump->link, bdfu_link_free);
+		if (pump->disconnect_pending || (pump->link_down && pump->link != NULL)) {
+			pump->disconnect_pending = FALSE;
+			bdfu_pump_drop_link(pump);
+			continue;
+		}
+		if (pump->need_connect && pump->reconnect_at <= pump->now) {
+			pump->need_connect = FALSE;
 			if (!bdfu_pump_wait_dfu(pump->target, &pump->now)) {
 				g_set_error_literal(error, BDFU_ERROR, BDFU_ERROR_NOT_FOUND,
 						    "the target never came back in DFU mode");
@@ -269,10 +315,13 @@ bdfu_pump_part(BdfuPump *pump, BdfuPackagePart *part, GError **error)
 				g_clear_pointer(&pump->engine, bdfu_engine_free);
 				return FALSE;
 			}
+			continue;
 		}
 		if (pump->timer != 0 && pump->timer <= pump->now) {
 			GError *timeout_error = NULL;
-			BdfuEngineStatus status = bdfu_engine_timeout(pump->engine, &timeout_error);
+			BdfuEngineStatus status;
+			pump->timer = 0;
+			status = bdfu_engine_timeout(pump->engine, &timeout_error);
 			bdfu_pump_status(pump, status, timeout_error);
 			continue;
 		}
@@ -280,6 +329,7 @@ bdfu_pump_part(BdfuPump *pump, BdfuPackagePart *part, GError **error)
 		if (next == G_MAXUINT64) {
 			g_set_error_literal(error, BDFU_ERROR, BDFU_ERROR_TIMEOUT,
 					    "nothing left to happen: the exchange is stuck");
+			bdfu_pump_drop_link(pump);
 			g_clear_pointer(&pump->engine, bdfu_engine_free);
 			return FALSE;
 		}
@@ -288,15 +338,14 @@ bdfu_pump_part(BdfuPump *pump, BdfuPackagePart *part, GError **error)
 	}
 	pump->stats->ctrl_writes += bdfu_engine_get_ctrl_writes(pump->engine);
 	pump->stats->data_writes += bdfu_engine_get_data_writes(pump->engine);
-	if (pump->link != NULL)
-		pump->stats->events += bdfu_link_get_events(pump->link);
 	/* let the target drop the link and reset */
 	for (guint i = 0; i < 50 && pump->link != NULL && !pump->link_down; i++) {
 		pump->now += 20000;
 		bdfu_pump_advance(pump->target, pump->link, pump->now);
 	}
-	g_clear_pointer(&pump->link, bdfu_link_free);
+	bdfu_pump_drop_link(pump);
 	g_clear_pointer(&pump->engine, bdfu_engine_free);
+	pump->disconnect_pending = FALSE;
 	if (pump->failed) {
 		g_propagate_error(error, g_steal_pointer(&pump->error));
 		return FALSE;
@@ -341,8 +390,6 @@ bdfu_pump_update(BdfuTarget *target,
 			*now_us = pump.now;
 			return FALSE;
 		}
-		if (i == 0)
-			stats->elapsed_us = 0;
 	}
 	stats->elapsed_us = pump.now - start;
 	/* the device resets and decides what to boot */
