@@ -976,7 +976,9 @@ test_bad_more_than_declared(void)
 		}
 	}
 	bad = g_bytes_new_take(copy, len);
-	assert_bad(bad, "'app.bin'");
+	assert_bad(bad,
+		   "'app.bin' (the application image) holds more bytes than the 4000 its zip "
+		   "header declares");
 }
 
 static void
