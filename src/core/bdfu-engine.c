@@ -25,13 +25,19 @@ typedef enum {
 	ST_DATA_CREATE,
 	ST_DATA_WRITE,
 	ST_DATA_CRC,
-	ST_DATA_RESYNC_PRN, /* Set PRN again after a checksum recovery: resets both counters */
 	ST_DATA_EXECUTE,
 	ST_DONE,
 	ST_FAILED,
 	ST_CANCELLED,
 	ST_LINK_DOWN,
 } EngineState;
+
+/* what follows the answer to a data-phase Set PRN */
+typedef enum {
+	AFTER_PRN_SELECT,
+	AFTER_PRN_CREATE,
+	AFTER_PRN_WRITE,
+} AfterPrn;
 
 struct _BdfuEngine {
 	BdfuEngineTransport transport;
@@ -50,6 +56,8 @@ struct _BdfuEngine {
 	guint8 request[BDFU_PROTO_MAX_REQUEST]; /* the outstanding CP request */
 	gsize request_len;
 	gint target_prn; /* what the target was told on this link, -1 = unknown */
+	guint16 prn;	 /* in use for data: options.prn, forced to 1 after a loss (§3.4) */
+	AfterPrn after_prn;
 	guint stray_crc; /* late PRNs that may still arrive after a PRN timeout */
 
 	/* command object */
@@ -61,6 +69,7 @@ struct _BdfuEngine {
 	gsize obj_start;
 	gsize obj_end;
 	gsize sent;
+	gsize rewind_at;       /* where the last rewind inside this object went */
 	guint32 crc_obj_start; /* CRC-32 of firmware[0..obj_start] */
 	guint obj_retries;
 	guint prn_count;
@@ -99,6 +108,7 @@ bdfu_engine_new(const BdfuEngineTransport *transport,
 	engine->event_func = event_func;
 	engine->user_data = user_data;
 	bdfu_engine_options_init(&engine->options);
+	engine->prn = engine->options.prn;
 	engine->chunk_size = engine->options.chunk_size;
 	engine->state = ST_IDLE;
 	engine->target_prn = -1;
@@ -136,6 +146,7 @@ bdfu_engine_set_options(BdfuEngine *engine, const BdfuEngineOptions *options)
 {
 	g_return_if_fail(engine != NULL && options != NULL);
 	engine->options = *options;
+	engine->prn = options->prn;
 	if (options->chunk_size != 0)
 		engine->chunk_size = options->chunk_size;
 }
@@ -431,8 +442,9 @@ cmd_checksum(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 static gboolean
 data_begin(BdfuEngine *engine, GError **error)
 {
-	if (engine->target_prn != (gint)engine->options.prn)
-		return send_prn(engine, ST_DATA_PRN, engine->options.prn, error);
+	engine->after_prn = AFTER_PRN_SELECT;
+	if (engine->target_prn != (gint)engine->prn)
+		return send_prn(engine, ST_DATA_PRN, engine->prn, error);
 	return send_select(engine, ST_DATA_SELECT, BDFU_OBJ_DATA, error);
 }
 
@@ -443,6 +455,7 @@ data_create(BdfuEngine *engine, gsize start, GError **error)
 	engine->obj_start = start;
 	engine->obj_end = MIN(start + engine->max_size, engine->fw_len);
 	engine->sent = start;
+	engine->rewind_at = start;
 	engine->resume_final = FALSE;
 	return send_create(
 	    engine, ST_DATA_CREATE, BDFU_OBJ_DATA, engine->obj_end - engine->obj_start, error);
@@ -471,7 +484,7 @@ data_write(BdfuEngine *engine, GError **error)
 		if (full)
 			return TRUE;
 		engine->sent += len;
-		if (engine->options.prn != 0 && ++engine->prn_count >= engine->options.prn) {
+		if (engine->prn != 0 && ++engine->prn_count >= engine->prn) {
 			engine->prn_count = 0;
 			engine->prn_wait = TRUE;
 		}
@@ -479,13 +492,33 @@ data_write(BdfuEngine *engine, GError **error)
 	return TRUE;
 }
 
+/* after lost or garbled data, wait for a receipt after every packet for the rest of the
+ * update (§3.4, as Android does): a flash-queue drop then shows at once as a 0/0 receipt
+ * instead of corrupting the packets after it. TRUE when PRN must be sent again. */
+static gboolean
+data_force_prn(BdfuEngine *engine)
+{
+	if (engine->prn == 1)
+		return FALSE;
+	emit_log(engine, "data was lost: waiting for a receipt after every packet from now on");
+	engine->prn = 1;
+	return TRUE;
+}
+
 /* the device lost or garbled this object: Create it again (the target rewinds, §3.2) */
 static gboolean
-data_retry_object(BdfuEngine *engine, guint32 dev_off, guint32 dev_crc, GError **error)
+data_retry_object(BdfuEngine *engine,
+		  guint32 dev_off,
+		  guint32 dev_crc,
+		  gboolean loss,
+		  GError **error)
 {
 	g_autofree gchar *message = NULL;
 	guint32 want = fw_crc(engine, engine->sent);
 
+	/* whatever receipts said, the device's copy of this object is not good */
+	if (engine->verified > engine->obj_start)
+		engine->verified = engine->obj_start;
 	if (++engine->obj_retries > engine->options.max_object_retries) {
 		g_set_error(error,
 			    BDFU_ERROR,
@@ -518,9 +551,13 @@ data_retry_object(BdfuEngine *engine, guint32 dev_off, guint32 dev_crc, GError *
 				  engine->obj_start,
 				  engine->obj_retries + 1,
 				  engine->options.max_object_retries + 1);
-	if (engine->verified > engine->obj_start)
-		engine->verified = engine->obj_start;
 	emit(engine, BDFU_ENGINE_EVENT_RETRY, engine->obj_start, message);
+	if (loss && data_force_prn(engine)) {
+		engine->obj_end = engine->obj_start; /* nothing of it is on the device now */
+		engine->sent = engine->obj_start;
+		engine->after_prn = AFTER_PRN_CREATE;
+		return send_prn(engine, ST_DATA_PRN, engine->prn, error);
+	}
 	return data_create(engine, engine->obj_start, error);
 }
 
@@ -529,6 +566,7 @@ static gboolean
 data_checksum(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 {
 	gsize off = rsp->offset;
+	gboolean resend_prn = engine->prn > 1;
 
 	if (off > engine->sent || off < engine->obj_start) {
 		g_set_error(error,
@@ -544,15 +582,18 @@ data_checksum(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 		return FALSE;
 	}
 	if (rsp->crc != fw_crc(engine, off))
-		return data_retry_object(engine, rsp->offset, rsp->crc, error);
+		return data_retry_object(engine, rsp->offset, rsp->crc, TRUE, error);
 	if (off > engine->verified || off == engine->obj_end)
 		set_verified(engine, off);
 	if (off == engine->obj_end)
 		return data_execute(engine, error);
 	if (off < engine->sent) {
-		/* packets went missing but what arrived is good: continue from there (§3.4) */
-		if (++engine->obj_retries > engine->options.max_object_retries)
-			return data_retry_object(engine, rsp->offset, rsp->crc, error);
+		/* packets went missing but what arrived is good: continue from there (§3.4);
+		 * only a rewind that makes no progress counts as a failed attempt */
+		if (off <= engine->rewind_at &&
+		    ++engine->obj_retries > engine->options.max_object_retries)
+			return data_retry_object(engine, rsp->offset, rsp->crc, TRUE, error);
+		engine->rewind_at = off;
 		emit_log(engine,
 			 "the device has %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
 			 " bytes sent: re-sending from %" G_GSIZE_FORMAT,
@@ -560,10 +601,14 @@ data_checksum(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 			 engine->sent,
 			 off);
 		engine->sent = off;
+		if (data_force_prn(engine))
+			resend_prn = TRUE;
 	}
-	/* the target's PRN counter is unknown now: setting PRN again resets it */
-	if (engine->options.prn != 0)
-		return send_prn(engine, ST_DATA_RESYNC_PRN, engine->options.prn, error);
+	/* with PRN above 1 the target's counter is unknown now: Set PRN resets it */
+	if (resend_prn) {
+		engine->after_prn = AFTER_PRN_WRITE;
+		return send_prn(engine, ST_DATA_PRN, engine->prn, error);
+	}
 	engine->prn_count = 0;
 	return data_write(engine, error);
 }
@@ -732,7 +777,6 @@ state_awaits_ctrl(EngineState state)
 	case ST_DATA_RESUME_EXECUTE:
 	case ST_DATA_CREATE:
 	case ST_DATA_CRC:
-	case ST_DATA_RESYNC_PRN:
 	case ST_DATA_EXECUTE:
 		return TRUE;
 	default:
@@ -771,8 +815,11 @@ handle_failure(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 			/* the device will not execute what it reported as complete: send the last
 			 * object again and execute after our own checksum */
 			engine->final_pending = FALSE;
-			return data_retry_object(
-			    engine, (guint32)engine->sent, fw_crc(engine, engine->sent), error);
+			return data_retry_object(engine,
+						 (guint32)engine->sent,
+						 fw_crc(engine, engine->sent),
+						 FALSE,
+						 error);
 		}
 	}
 	if (engine->state == ST_DATA_EXECUTE)
@@ -815,7 +862,12 @@ handle_answer(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 		emit(engine, BDFU_ENGINE_EVENT_INIT_DONE, 0, "the device accepted the init packet");
 		return data_begin(engine, error);
 	case ST_DATA_PRN:
-		engine->target_prn = engine->options.prn;
+		engine->target_prn = engine->prn;
+		engine->prn_count = 0;
+		if (engine->after_prn == AFTER_PRN_CREATE)
+			return data_create(engine, engine->obj_start, error);
+		if (engine->after_prn == AFTER_PRN_WRITE)
+			return data_write(engine, error);
 		return send_select(engine, ST_DATA_SELECT, BDFU_OBJ_DATA, error);
 	case ST_DATA_SELECT:
 		return data_selected(engine, rsp, error);
@@ -827,10 +879,6 @@ handle_answer(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 		return data_write(engine, error);
 	case ST_DATA_CRC:
 		return data_checksum(engine, rsp, error);
-	case ST_DATA_RESYNC_PRN:
-		engine->target_prn = engine->options.prn;
-		engine->prn_count = 0;
-		return data_write(engine, error);
 	case ST_DATA_EXECUTE:
 		return data_executed(engine, error);
 	default:

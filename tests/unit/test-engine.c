@@ -430,21 +430,28 @@ s_init_fresh(Fake *fake, gsize chunk)
 	s_ok(fake, 0x04);
 }
 
-/* one data object, PRN every `prn` packets; the last Execute is DONE */
+/* firmware[from..to) streamed with a receipt after every prn-th packet (the last one included)
+ * counted from `from` */
 static void
-s_object(Fake *fake, gsize start, gsize end, gsize chunk, guint prn)
+s_stream(Fake *fake, gsize from, gsize to, gsize chunk, guint prn)
 {
-	gsize pos = start;
-	s_create(fake, 2, (guint32)(end - start));
-	s_ok(fake, 0x01);
-	/* the target sends a receipt after every prn-th packet, the object's last one included */
-	while (pos < end) {
-		gsize window = prn != 0 ? MIN(end, pos + prn * chunk) : end;
+	gsize pos = from;
+	while (pos < to) {
+		gsize window = prn != 0 ? MIN(to, pos + prn * chunk) : to;
 		s_data(fake, TX_FW, pos, window, chunk);
 		if (prn != 0 && (window - pos + chunk - 1) / chunk == prn)
 			s_rx_crc(fake, (guint32)window, crc_of(fake->fw, window));
 		pos = window;
 	}
+}
+
+/* one data object, PRN every `prn` packets; the last Execute is DONE */
+static void
+s_object(Fake *fake, gsize start, gsize end, gsize chunk, guint prn)
+{
+	s_create(fake, 2, (guint32)(end - start));
+	s_ok(fake, 0x01);
+	s_stream(fake, start, end, chunk, prn);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, (guint32)end, crc_of(fake->fw, end));
 	s_ctrl(fake, "04");
@@ -833,8 +840,10 @@ test_object_crc_mismatch(void)
 	s_data(fake, TX_FW, 4096, 8192, 244);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 8192, crc_of(fake->fw, 8192) ^ 0x80);
-	/* only object 2 again */
-	s_objects_from(fake, 4096, 244, 0);
+	/* only object 2 again, now with a receipt after every packet */
+	s_ctrl(fake, "02 01 00");
+	s_ok(fake, 0x02);
+	s_objects_from(fake, 4096, 244, 1);
 	fake_run(fake);
 	assert_event(fake, "RETRY 4096", "object 2/3 failed its checksum");
 }
@@ -849,10 +858,18 @@ test_object_crc_gives_up(void)
 	s_ctrl(fake, "06 02");
 	s_rx_select(fake, 4096, 0, 0);
 	s_object(fake, 0, 4096, 244, 0);
-	for (guint i = 0; i < 4; i++) {
+	s_create(fake, 2, 4096);
+	s_ok(fake, 0x01);
+	s_data(fake, TX_FW, 4096, 8192, 244);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 8192, 0x11111111);
+	s_ctrl(fake, "02 01 00");
+	s_ok(fake, 0x02);
+	for (guint i = 0; i < 3; i++) {
 		s_create(fake, 2, 4096);
 		s_ok(fake, 0x01);
-		s_data(fake, TX_FW, 4096, 8192, 244);
+		/* receipts match, but the final checksum does not */
+		s_stream(fake, 4096, 8192, 244, 1);
 		s_ctrl(fake, "03");
 		last = s_rx_crc(fake, 8192, 0x11111111);
 	}
@@ -875,19 +892,22 @@ test_object_tail_lost(void)
 	s_data(fake, TX_FW, 0, 4096, 244);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 3904, crc_of(fake->fw, 3904));
-	s_data(fake, TX_FW, 3904, 4096, 244);
+	s_ctrl(fake, "02 01 00");
+	s_ok(fake, 0x02);
+	s_stream(fake, 3904, 4096, 244, 1);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 4096, crc_of(fake->fw, 4096));
 	s_ctrl(fake, "04");
 	s_ok(fake, 0x04);
-	s_objects_from(fake, 4096, 244, 0);
+	s_objects_from(fake, 4096, 244, 1);
 	fake_run(fake);
 }
 
 static void
 test_prn_mismatch(void)
 {
-	/* a PRN with offset 0 / CRC 0 (a counted-but-dropped packet): ask, then resync PRN */
+	/* a PRN with offset 0 / CRC 0 (a counted-but-dropped packet): ask, continue from the
+	 * device's offset with a receipt after every packet */
 	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
 	fake_options(fake, 4, 244, TRUE);
 	s_init_fresh(fake, 244);
@@ -901,20 +921,47 @@ test_prn_mismatch(void)
 	s_rx(fake, "60 03 01 00 00 00 00 00 00 00 00");
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 732, crc_of(fake->fw, 732));
-	s_ctrl(fake, "02 04 00");
+	s_ctrl(fake, "02 01 00");
 	s_ok(fake, 0x02);
-	s_data(fake, TX_FW, 732, 732 + 4 * 244, 244);
-	s_rx_crc(fake, 732 + 4 * 244, crc_of(fake->fw, 732 + 4 * 244));
-	s_data(fake, TX_FW, 732 + 4 * 244, 732 + 8 * 244, 244);
-	s_rx_crc(fake, 732 + 8 * 244, crc_of(fake->fw, 732 + 8 * 244));
-	s_data(fake, TX_FW, 732 + 8 * 244, 732 + 12 * 244, 244);
-	/* a CRC that does not match: the object is created again */
-	s_rx_crc(fake, 732 + 12 * 244, 0x5555);
+	s_stream(fake, 732, 732 + 3 * 244, 244, 1);
+	/* a receipt whose CRC does not match: ask, then the object is created again */
+	s_data(fake, TX_FW, 732 + 3 * 244, 732 + 4 * 244, 244);
+	s_rx_crc(fake, 732 + 4 * 244, 0x5555);
 	s_ctrl(fake, "03");
-	s_rx_crc(fake, 732 + 12 * 244, 0x5555);
-	s_objects_from(fake, 0, 244, 4);
+	s_rx_crc(fake, 732 + 4 * 244, 0x5555);
+	s_objects_from(fake, 0, 244, 1);
 	fake_run(fake);
 	assert_event(fake, "RETRY 0", "object 1/3");
+}
+
+static void
+test_prn_rewind_progress(void)
+{
+	/* repeated flash-queue drops that each make progress do not use up the retries */
+	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
+	fake_options(fake, 1, 244, TRUE);
+	s_init_fresh(fake, 244);
+	s_ctrl(fake, "02 01 00");
+	s_ok(fake, 0x02);
+	s_ctrl(fake, "06 02");
+	s_rx_select(fake, 4096, 0, 0);
+	s_create(fake, 2, 4096);
+	s_ok(fake, 0x01);
+	for (gsize pos = 0; pos < 6 * 244; pos += 244) {
+		s_stream(fake, pos, pos + 244, 244, 1);
+		s_data(fake, TX_FW, pos + 244, pos + 488, 244);
+		s_rx(fake, "60 03 01 00 00 00 00 00 00 00 00");
+		s_ctrl(fake, "03");
+		s_rx_crc(fake, (guint32)(pos + 244), crc_of(fake->fw, pos + 244));
+	}
+	s_stream(fake, 6 * 244, 4096, 244, 1);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 4096, crc_of(fake->fw, 4096));
+	s_ctrl(fake, "04");
+	s_ok(fake, 0x04);
+	s_objects_from(fake, 4096, 244, 1);
+	fake_run(fake);
+	g_assert_false(has_event(fake, "RETRY", NULL));
 }
 
 /* timeouts ---------------------------------------------------------------------------------- */
@@ -1314,6 +1361,7 @@ main(int argc, char **argv)
 	g_test_add_func("/dfu/data/BI-crc-gives-up", test_object_crc_gives_up);
 	g_test_add_func("/dfu/data/BV-tail-lost", test_object_tail_lost);
 	g_test_add_func("/dfu/data/BV-prn-mismatch", test_prn_mismatch);
+	g_test_add_func("/dfu/data/BV-prn-rewind-progress", test_prn_rewind_progress);
 	g_test_add_func("/dfu/timeout/BV-prn-lost", test_timeout_prn_lost);
 	g_test_add_func("/dfu/timeout/BI-ctrl", test_timeout_ctrl);
 	g_test_add_func("/dfu/timeout/BV-final-execute-pending", test_timeout_final_execute);
