@@ -9,6 +9,8 @@
 #include "common/bdfu-pump.h"
 #include "core/bdfu-image.h"
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cJSON, cJSON_Delete)
+
 static const gchar *
 fixtures_dir(void)
 {
@@ -16,6 +18,14 @@ fixtures_dir(void)
 	if (dir == NULL || !g_file_test(dir, G_FILE_TEST_IS_DIR))
 		return NULL;
 	return dir;
+}
+
+/* a string member, NULL when absent or not a string */
+static const gchar *
+json_str(const cJSON *object, const gchar *name)
+{
+	const cJSON *item = object != NULL ? cJSON_GetObjectItem(object, name) : NULL;
+	return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
 static gboolean
@@ -77,7 +87,20 @@ config_for_package(BdfuTargetConfig *config, BdfuPackage *package, const gchar *
 	} else {
 		config->flash_size = 0x80000;
 	}
-	config->bootloader_start = config->flash_size - 0x8000;
+	{
+		/* a bootloader area that holds the largest bootloader in the package, plus the
+		 * MBR parameter and settings pages */
+		guint32 page = config->hw_version == 51 ? 1024 : 4096;
+		guint32 area = page == 1024 ? 0x5400 : 0x8000; /* SDK 12 nRF51: 0x3AC00 */
+		for (guint i = 0; i < package->parts->len; i++) {
+			BdfuPackagePart *part = g_ptr_array_index(package->parts, i);
+			if (part->init != NULL && part->init->has_bl_size)
+				area =
+				    MAX(area,
+					(part->init->bl_size + page - 1) / page * page + 2 * page);
+		}
+		config->bootloader_start = config->flash_size - area;
+	}
 	config->start_in_dfu = TRUE;
 }
 
@@ -102,13 +125,12 @@ test_pump_fixtures(void)
 
 	cJSON_ArrayForEach(entry, root)
 	{
-		const gchar *category = cJSON_GetObjectItem(entry, "category")->valuestring;
-		const gchar *folder = cJSON_GetObjectItem(entry, "folder")->valuestring;
-		const gchar *file = cJSON_GetObjectItem(entry, "file")->valuestring;
-		const gchar *soc = cJSON_GetObjectItem(entry, "soc")->valuestring;
-		const cJSON *parts = cJSON_GetObjectItem(entry, "parts");
-		const gchar *key_id = cJSON_GetObjectItem(cJSON_GetArrayItem(parts, 0), "signature")
-					  ->valuestring;
+		const gchar *category = json_str(entry, "category");
+		const gchar *folder = json_str(entry, "folder");
+		const gchar *file = json_str(entry, "file");
+		const gchar *soc = json_str(entry, "soc");
+		const gchar *key_id = json_str(
+		    cJSON_GetArrayItem(cJSON_GetObjectItem(entry, "parts"), 0), "signature");
 		g_autofree gchar *zip = g_build_filename(fixtures, folder, file, NULL);
 		g_autoptr(GError) error = NULL;
 		g_autoptr(BdfuPackage) package = NULL;
@@ -121,6 +143,11 @@ test_pump_fixtures(void)
 
 		if (g_strcmp0(category, "secure") != 0 && g_strcmp0(category, "unsigned") != 0)
 			continue;
+		g_assert_nonnull(folder);
+		g_assert_nonnull(file);
+		g_assert_nonnull(key_id);
+		if (soc == NULL)
+			soc = "nRF52832";
 		package = bdfu_package_new_from_file(zip, NULL, &error);
 		g_assert_no_error(error);
 
@@ -137,8 +164,11 @@ test_pump_fixtures(void)
 			pump.link.requested_mtu = 23;
 		if (!bdfu_pump_update(target, &now, package, &pump, &stats, &mode, &error))
 			g_error("%s: %s", folder, error->message);
-		g_test_message("%s: %u parts, %.1f s, mode %d", folder, package->parts->len,
-			       stats.elapsed_us / 1e6, mode);
+		g_test_message("%s: %u parts, %.1f s, mode %d",
+			       folder,
+			       package->parts->len,
+			       stats.elapsed_us / 1e6,
+			       mode);
 		g_assert_false(stats.restarted_from_zero_silently);
 		bdfu_target_config_clear(&config);
 		updated++;
@@ -203,7 +233,8 @@ test_pump_seed(void)
 	now = 0;
 	{
 		g_autoptr(BdfuTarget) target = bdfu_target_new(&config, NULL, NULL);
-		g_assert_true(bdfu_pump_update(target, &now, app_only, &pump, &stats, &mode, &error));
+		g_assert_true(
+		    bdfu_pump_update(target, &now, app_only, &pump, &stats, &mode, &error));
 		g_assert_no_error(error);
 		g_assert_cmpint(mode, ==, BDFU_TARGET_MODE_APP);
 	}
@@ -279,7 +310,9 @@ test_pump_mismatches(void)
 		g_test_message("%s: %s", cases[i].name, error->message);
 		g_assert_error(error, BDFU_ERROR, cases[i].code);
 		if (strcasestr(error->message, cases[i].needle) == NULL)
-			g_error("%s: '%s' does not mention %s", cases[i].name, error->message,
+			g_error("%s: '%s' does not mention %s",
+				cases[i].name,
+				error->message,
 				cases[i].needle);
 		bdfu_target_config_clear(&config);
 	}
