@@ -492,9 +492,10 @@ data_write(BdfuEngine *engine, GError **error)
 	return TRUE;
 }
 
-/* after lost or garbled data, wait for a receipt after every packet for the rest of the
- * update (§3.4, as Android does): a flash-queue drop then shows at once as a 0/0 receipt
- * instead of corrupting the packets after it. TRUE when PRN must be sent again. */
+/* after garbled data, wait for a receipt after every packet for the rest of the update (§3.4,
+ * as Android does): a dropped packet then shows at once (a short offset or a 0/0 receipt)
+ * instead of shifting the packets after it. Packets lost only at the end of what was sent
+ * leave a good prefix and are simply re-sent. TRUE when PRN must be sent again. */
 static gboolean
 data_force_prn(BdfuEngine *engine)
 {
@@ -601,8 +602,6 @@ data_checksum(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 			 engine->sent,
 			 off);
 		engine->sent = off;
-		if (data_force_prn(engine))
-			resend_prn = TRUE;
 	}
 	/* with PRN above 1 the target's counter is unknown now: Set PRN resets it */
 	if (resend_prn) {

@@ -892,14 +892,12 @@ test_object_tail_lost(void)
 	s_data(fake, TX_FW, 0, 4096, 244);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 3904, crc_of(fake->fw, 3904));
-	s_ctrl(fake, "02 01 00");
-	s_ok(fake, 0x02);
-	s_stream(fake, 3904, 4096, 244, 1);
+	s_data(fake, TX_FW, 3904, 4096, 244);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 4096, crc_of(fake->fw, 4096));
 	s_ctrl(fake, "04");
 	s_ok(fake, 0x04);
-	s_objects_from(fake, 4096, 244, 1);
+	s_objects_from(fake, 4096, 244, 0);
 	fake_run(fake);
 }
 
@@ -907,7 +905,7 @@ static void
 test_prn_mismatch(void)
 {
 	/* a PRN with offset 0 / CRC 0 (a counted-but-dropped packet): ask, continue from the
-	 * device's offset with a receipt after every packet */
+	 * device's offset */
 	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
 	fake_options(fake, 4, 244, TRUE);
 	s_init_fresh(fake, 244);
@@ -921,14 +919,18 @@ test_prn_mismatch(void)
 	s_rx(fake, "60 03 01 00 00 00 00 00 00 00 00");
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 732, crc_of(fake->fw, 732));
+	/* the good prefix is kept; Set PRN again resets the target's receipt counter */
+	s_ctrl(fake, "02 04 00");
+	s_ok(fake, 0x02);
+	s_stream(fake, 732, 732 + 4 * 244, 244, 4);
+	/* a receipt whose CRC does not match: ask, then the object is created again with a
+	 * receipt after every packet */
+	s_data(fake, TX_FW, 732 + 4 * 244, 732 + 8 * 244, 244);
+	s_rx_crc(fake, 732 + 8 * 244, 0x5555);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 732 + 8 * 244, 0x5555);
 	s_ctrl(fake, "02 01 00");
 	s_ok(fake, 0x02);
-	s_stream(fake, 732, 732 + 3 * 244, 244, 1);
-	/* a receipt whose CRC does not match: ask, then the object is created again */
-	s_data(fake, TX_FW, 732 + 3 * 244, 732 + 4 * 244, 244);
-	s_rx_crc(fake, 732 + 4 * 244, 0x5555);
-	s_ctrl(fake, "03");
-	s_rx_crc(fake, 732 + 4 * 244, 0x5555);
 	s_objects_from(fake, 0, 244, 1);
 	fake_run(fake);
 	assert_event(fake, "RETRY 0", "object 1/3");
