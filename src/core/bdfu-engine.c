@@ -540,18 +540,29 @@ data_retry_object(BdfuEngine *engine,
 			    want);
 		return FALSE;
 	}
-	message = g_strdup_printf("firmware object %u/%u failed its checksum (device: offset %u, "
-				  "CRC 0x%08X; expected offset %" G_GSIZE_FORMAT ", CRC 0x%08X): "
-				  "re-sending it from %" G_GSIZE_FORMAT " (attempt %u of %u)",
-				  obj_index(engine, engine->obj_start),
-				  obj_count(engine),
-				  dev_off,
-				  dev_crc,
-				  engine->sent,
-				  want,
-				  engine->obj_start,
-				  engine->obj_retries + 1,
-				  engine->options.max_object_retries + 1);
+	if (!loss)
+		message = g_strdup_printf("firmware object %u/%u: the device will not execute the "
+					  "image it reported complete: re-sending it from "
+					  "%" G_GSIZE_FORMAT " (attempt %u of %u)",
+					  obj_index(engine, engine->obj_start),
+					  obj_count(engine),
+					  engine->obj_start,
+					  engine->obj_retries + 1,
+					  engine->options.max_object_retries + 1);
+	else
+		message =
+		    g_strdup_printf("firmware object %u/%u failed its checksum (device: offset %u, "
+				    "CRC 0x%08X; expected offset %" G_GSIZE_FORMAT ", CRC 0x%08X): "
+				    "re-sending it from %" G_GSIZE_FORMAT " (attempt %u of %u)",
+				    obj_index(engine, engine->obj_start),
+				    obj_count(engine),
+				    dev_off,
+				    dev_crc,
+				    engine->sent,
+				    want,
+				    engine->obj_start,
+				    engine->obj_retries + 1,
+				    engine->options.max_object_retries + 1);
 	emit(engine, BDFU_ENGINE_EVENT_RETRY, engine->obj_start, message);
 	if (loss && data_force_prn(engine)) {
 		engine->obj_end = engine->obj_start; /* nothing of it is on the device now */
