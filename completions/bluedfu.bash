@@ -5,7 +5,7 @@ _bluedfu()
     local cur prev words cword
     _init_completion || return
 
-    local verbs="scan inspect doctor update enter-bootloader pkg keys"
+    local verbs="scan inspect doctor update enter-bootloader pkg keys jobs watch cancel"
     local global="--backend --adapter --sim-profile --sim-realtime --json --verbose --quiet --no-daemon --help --version"
     local verb="" i
     for ((i = 1; i < cword; i++)); do
@@ -23,7 +23,7 @@ _bluedfu()
         --format) COMPREPLY=($(compgen -W "pem code" -- "$cur")); return ;;
         --app-boot-validation|--sd-boot-validation)
             COMPREPLY=($(compgen -W "NO_VALIDATION VALIDATE_GENERATED_CRC VALIDATE_SHA256 VALIDATE_ECDSA_P256_SHA256" -- "$cur")); return ;;
-        --prn|--mtu|--retries|--parallel|-j|--timeout|-t|--boot-timeout|--sd-fwid|--hw-version|--sd-req|--sd-id|--application-version|--bootloader-version) return ;;
+        --prn|--mtu|--retries|--parallel|-j|--timeout|-t|--boot-timeout|--results|-n|--sd-fwid|--hw-version|--sd-req|--sd-id|--application-version|--bootloader-version) return ;;
     esac
 
     local opts=""
@@ -33,6 +33,8 @@ _bluedfu()
         doctor) opts="--key --sd-fwid --hw-version" ;;
         update) opts="--prn --mtu --retries --no-resume --parallel --no-verify-boot --force --timeout --boot-timeout" ;;
         enter-bootloader) opts="--timeout" ;;
+        jobs) opts="--results" ;;
+        watch|cancel) opts="" ;;
         pkg) opts="--application --application-version --bootloader --bootloader-version --softdevice --hw-version --sd-req --sd-id --key-file --debug-mode --app-boot-validation --sd-boot-validation --strip-softdevice"
              [[ "$cur" != -* && "${words[cword-1]}" == pkg ]] && { COMPREPLY=($(compgen -W "generate" -- "$cur")); return; } ;;
         keys) opts="--format"

@@ -1,5 +1,5 @@
 # fish completion for bluedfu
-set -l verbs scan inspect doctor update enter-bootloader pkg keys
+set -l verbs scan inspect doctor update enter-bootloader pkg keys jobs watch cancel
 complete -c bluedfu -f
 complete -c bluedfu -n "not __fish_seen_subcommand_from $verbs" -a scan -d 'list devices in DFU mode or offering buttonless DFU'
 complete -c bluedfu -n "not __fish_seen_subcommand_from $verbs" -a inspect -d 'show what is inside a package'
@@ -50,3 +50,7 @@ complete -c bluedfu -n "__fish_seen_subcommand_from pkg" -l app-boot-validation 
 complete -c bluedfu -n "__fish_seen_subcommand_from pkg" -l sd-boot-validation -x -a 'NO_VALIDATION VALIDATE_GENERATED_CRC VALIDATE_SHA256 VALIDATE_ECDSA_P256_SHA256'
 complete -c bluedfu -n "__fish_seen_subcommand_from pkg" -l strip-softdevice -d 'cut a merged hex at the SoftDevice end'
 complete -c bluedfu -n "__fish_seen_subcommand_from keys" -l format -x -a 'pem code' -d 'display format'
+complete -c bluedfu -n "not __fish_seen_subcommand_from $verbs" -a jobs -d 'list the jobs of bluedfud'
+complete -c bluedfu -n "not __fish_seen_subcommand_from $verbs" -a watch -d 'follow a job of bluedfud'
+complete -c bluedfu -n "not __fish_seen_subcommand_from $verbs" -a cancel -d 'cancel a job of bluedfud'
+complete -c bluedfu -n "__fish_seen_subcommand_from jobs" -s n -l results -x -d 'recorded results to show'

@@ -5,41 +5,13 @@
 #include "bluedfu/bdfu-error.h"
 #include "cli/bdfu-cli-progress.h"
 #include "cli/bdfu-cli.h"
+#include "cli/bdfu-cli-run.h"
+#include "cli/bdfu-cli-daemon.h"
 #include "core/bdfu-image.h"
 #include "core/bdfu-package.h"
 #include "update/bdfu-update-job.h"
 
-#define BDFU_CLI_MAX_PACKAGE (64 * 1024 * 1024)
-
-typedef struct _BdfuCliRun BdfuCliRun;
-
-typedef struct {
-	BdfuCliRun *run;
-	gchar *target;
-	BdfuUpdateJob *job;
-	BdfuCliProgress progress;
-	gboolean finished;
-	gint exit_code;
-	gchar *outcome;
-	gchar *message;
-	gchar *address;
-} BdfuCliTarget;
-
-struct _BdfuCliRun {
-	BdfuCli *cli;
-	BdfuBackend *backend;
-	GBytes *zip;
-	BdfuUpdateOptions options;
-	GPtrArray *targets; /* BdfuCliTarget* */
-	guint parallel;
-	guint next;
-	guint running;
-	GMainLoop *loop;
-	GCancellable *cancellable;
-	const gchar *verb;
-};
-
-static void
+void
 bdfu_cli_target_free(BdfuCliTarget *target)
 {
 	g_clear_object(&target->job);
@@ -51,10 +23,9 @@ bdfu_cli_target_free(BdfuCliTarget *target)
 	g_free(target);
 }
 
-static void
-bdfu_cli_job_event_cb(BdfuUpdateJob *job, const gchar *name, GVariant *data, gpointer user_data)
+void
+bdfu_cli_target_event(BdfuCliTarget *target, const gchar *name, GVariant *data)
 {
-	BdfuCliTarget *target = user_data;
 	BdfuCli *cli = target->run->cli;
 
 	if (g_strcmp0(name, "found") == 0) {
@@ -77,7 +48,41 @@ bdfu_cli_job_event_cb(BdfuUpdateJob *job, const gchar *name, GVariant *data, gpo
 }
 
 static void
+bdfu_cli_job_event_cb(BdfuUpdateJob *job, const gchar *name, GVariant *data, gpointer user_data)
+{
+	bdfu_cli_target_event(user_data, name, data);
+}
+
+static void
 bdfu_cli_run_next(BdfuCliRun *run);
+
+/* prints the result line of a finished target (the caller filled outcome, exit code, message) */
+void
+bdfu_cli_target_print_result(BdfuCliTarget *target, const gchar *error_name)
+{
+	BdfuCliRun *run = target->run;
+
+	target->finished = TRUE;
+	if (run->cli->json) {
+		g_autoptr(cJSON) obj = cJSON_CreateObject();
+		cJSON_AddStringToObject(obj, "event", "result");
+		cJSON_AddStringToObject(obj, "target", target->target);
+		if (target->address != NULL)
+			cJSON_AddStringToObject(obj, "address", target->address);
+		cJSON_AddStringToObject(obj, "outcome", target->outcome);
+		cJSON_AddNumberToObject(obj, "exit_code", target->exit_code);
+		cJSON_AddStringToObject(obj, "message", target->message);
+		if (error_name != NULL)
+			cJSON_AddStringToObject(obj, "error", error_name);
+		bdfu_cli_print_json(obj);
+	} else {
+		bdfu_cli_progress_clear(&target->progress);
+		if (target->exit_code != 0)
+			g_printerr("%s: %s\n", target->target, target->message);
+		else if (run->options.enter_only)
+			g_print("%s: %s\n", target->target, target->message);
+	}
+}
 
 static void
 bdfu_cli_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -87,7 +92,6 @@ bdfu_cli_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(GError) error = NULL;
 
 	bdfu_update_job_run_finish(BDFU_UPDATE_JOB(source), res, &error);
-	target->finished = TRUE;
 	target->exit_code = bdfu_error_to_exit_code(error);
 	target->outcome = g_strdup(run->options.enter_only && error == NULL
 					 ? "in-bootloader"
@@ -99,27 +103,11 @@ bdfu_cli_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 						  bdfu_update_job_get_dfu_address(target->job));
 	else
 		target->message = g_strdup("application booted");
+	bdfu_cli_target_print_result(target,
+				     error != NULL && error->domain == BDFU_ERROR
+					 ? bdfu_error_to_string((BdfuError)error->code)
+					 : NULL);
 
-	if (run->cli->json) {
-		g_autoptr(cJSON) obj = cJSON_CreateObject();
-		cJSON_AddStringToObject(obj, "event", "result");
-		cJSON_AddStringToObject(obj, "target", target->target);
-		if (target->address != NULL)
-			cJSON_AddStringToObject(obj, "address", target->address);
-		cJSON_AddStringToObject(obj, "outcome", target->outcome);
-		cJSON_AddNumberToObject(obj, "exit_code", target->exit_code);
-		cJSON_AddStringToObject(obj, "message", target->message);
-		if (error != NULL && error->domain == BDFU_ERROR)
-			cJSON_AddStringToObject(obj, "error",
-						bdfu_error_to_string((BdfuError)error->code));
-		bdfu_cli_print_json(obj);
-	} else {
-		bdfu_cli_progress_clear(&target->progress);
-		if (error != NULL)
-			g_printerr("%s: %s\n", target->target, error->message);
-		else if (run->options.enter_only)
-			g_print("%s: %s\n", target->target, target->message);
-	}
 	run->running--;
 	bdfu_cli_run_next(run);
 }
@@ -199,7 +187,7 @@ bdfu_cli_expand_glob(BdfuCliRun *run, const gchar *glob, GPtrArray *out, GError 
 	return TRUE;
 }
 
-static void
+void
 bdfu_cli_print_summary(BdfuCliRun *run)
 {
 	guint ok = 0;
@@ -399,7 +387,10 @@ bdfu_cli_update(BdfuCli *cli, int argc, char **argv)
 	run.parallel = (guint)parallel;
 	run.verb = "update";
 
-	int rc = bdfu_cli_run_targets(cli, &run, argv + 2, (guint)argc - 2);
+	g_autoptr(GDBusConnection) daemon = bdfu_cli_daemon_get(cli);
+	int rc = daemon != NULL
+		     ? bdfu_cli_daemon_update(cli, &run, daemon, argv + 2, (guint)argc - 2)
+		     : bdfu_cli_run_targets(cli, &run, argv + 2, (guint)argc - 2);
 	g_bytes_unref(run.zip);
 	return rc;
 }

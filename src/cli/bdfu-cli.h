@@ -45,6 +45,12 @@ int
 bdfu_cli_pkg(BdfuCli *cli, int argc, char **argv);
 int
 bdfu_cli_keys_main(BdfuCli *cli, int argc, char **argv);
+int
+bdfu_cli_jobs(BdfuCli *cli, int argc, char **argv);
+int
+bdfu_cli_watch(BdfuCli *cli, int argc, char **argv);
+int
+bdfu_cli_cancel(BdfuCli *cli, int argc, char **argv);
 
 /* shared helpers */
 BdfuBackend *

@@ -17,6 +17,9 @@ static const BdfuCliVerb verbs[] = {
     {"pkg", "generate OUT.zip", "make a Secure DFU package (nrfutil-compatible)", bdfu_cli_pkg},
     {"keys", "generate|display KEY", "make a signing key or show its public half",
      bdfu_cli_keys_main},
+    {"jobs", "", "list the jobs of bluedfud and recent results", bdfu_cli_jobs},
+    {"watch", "JOB", "follow a job of bluedfud to its end", bdfu_cli_watch},
+    {"cancel", "JOB", "cancel a job of bluedfud", bdfu_cli_cancel},
 };
 
 /* global options that take a value: a word after them is not the verb */
@@ -44,6 +47,7 @@ bdfu_cli_print_usage(FILE *out)
 		"  --json                 one JSON object per line\n"
 		"  -v, --verbose          show every Control Point request and response\n"
 		"  -q, --quiet            only errors and the result\n"
+		"  --no-daemon            run updates in this process even when bluedfud is there\n"
 		"  --version              print the version\n\n"
 		"Exit codes: 0 success, 2 usage, 3 bad package, 4 device not found, 5 connection "
 		"failed,\n6 rejected by the device, 7 transfer failed, 8 application did not boot, 9 "

@@ -466,8 +466,15 @@ bdfu_init_packet_parse(const guint8 *data, gsize len, GError **error)
 		return NULL;
 	}
 	/* our own walk first: it names the problem and finds what nanopb hides */
-	if (!bdfu_wire_scan_packet(data, len, &scan, error))
+	if (!bdfu_wire_scan_packet(data, len, &scan, error)) {
+		/* nrfutil's packets start with Packet.command or Packet.signed_command (§7.2) */
+		if (data[0] != 0x0A && data[0] != 0x12)
+			g_prefix_error(error,
+				       "not a Secure DFU init packet (it starts with 0x%02X, not "
+				       "0x0A or 0x12; SDK 11 and older use a legacy format): ",
+				       data[0]);
 		return NULL;
+	}
 
 	msg = g_new0(dfu_Packet, 1);
 	stream = pb_istream_from_buffer(data, len);
