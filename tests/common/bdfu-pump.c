@@ -358,6 +358,8 @@ bdfu_pump_part(BdfuPump *pump, BdfuPackagePart *part, GError **error)
 	}
 	pump->stats->ctrl_writes += bdfu_engine_get_ctrl_writes(pump->engine);
 	pump->stats->data_writes += bdfu_engine_get_data_writes(pump->engine);
+	pump->stats->verified += bdfu_engine_get_verified_offset(pump->engine);
+	pump->stats->total += bdfu_engine_get_total(pump->engine);
 	/* let the target drop the link and reset */
 	for (guint i = 0; i < 50 && pump->link != NULL && !pump->link_down; i++) {
 		pump->now += 20000;

@@ -227,6 +227,9 @@ test_pump_seed(void)
 		g_autoptr(BdfuTarget) target = bdfu_target_new(&config, NULL, NULL);
 		g_assert_true(bdfu_pump_update(target, &now, merged, &pump, &stats, &mode, &error));
 		g_assert_no_error(error);
+		/* 100 %: every byte confirmed and the final Execute answered */
+		g_assert_cmpuint(stats.total, >, 0);
+		g_assert_cmpuint(stats.verified, ==, stats.total);
 		g_assert_cmpint(mode, ==, BDFU_TARGET_MODE_SILENT);
 		g_assert_nonnull(strstr(bdfu_target_get_boot_reason(target), "SoftDevice"));
 	}
