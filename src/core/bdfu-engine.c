@@ -32,6 +32,17 @@ typedef enum {
 	ST_LINK_DOWN,
 } EngineState;
 
+/* how careful the data stream is after the device garbled data (§3.4, §9.1) */
+typedef enum {
+	CARE_NORMAL,	 /* options.prn throughout */
+	CARE_SLOW_START, /* PRN 1 for the first packets of each object, then options.prn */
+	CARE_ALWAYS,	 /* PRN 1 throughout, as Android does after a loss */
+} Care;
+
+/* the target's flash queue holds 16 operations and the page erase queued by Create blocks
+ * it: this many packets after Create are sent one receipt at a time */
+#define SLOW_START_PACKETS 16
+
 /* what follows the answer to a data-phase Set PRN */
 typedef enum {
 	AFTER_PRN_SELECT,
@@ -56,7 +67,9 @@ struct _BdfuEngine {
 	guint8 request[BDFU_PROTO_MAX_REQUEST]; /* the outstanding CP request */
 	gsize request_len;
 	gint target_prn; /* what the target was told on this link, -1 = unknown */
-	guint16 prn;	 /* in use for data: options.prn, forced to 1 after a loss (§3.4) */
+	guint16 prn;	 /* in use for data: options.prn, or 1 while careful */
+	Care care;
+	guint obj_packets; /* Packet writes since the object was created or resumed */
 	AfterPrn after_prn;
 	guint stray_crc; /* late PRNs that may still arrive after a PRN timeout */
 
@@ -457,6 +470,14 @@ data_create(BdfuEngine *engine, gsize start, GError **error)
 	engine->sent = start;
 	engine->rewind_at = start;
 	engine->resume_final = FALSE;
+	engine->obj_packets = 0;
+	if (engine->care != CARE_NORMAL)
+		engine->prn = 1;
+	/* Set PRN before Create: the target resets its counter on both */
+	if (engine->target_prn != (gint)engine->prn) {
+		engine->after_prn = AFTER_PRN_CREATE;
+		return send_prn(engine, ST_DATA_PRN, engine->prn, error);
+	}
 	return send_create(
 	    engine, ST_DATA_CREATE, BDFU_OBJ_DATA, engine->obj_end - engine->obj_start, error);
 }
@@ -478,12 +499,20 @@ data_write(BdfuEngine *engine, GError **error)
 
 		if (engine->sent >= engine->obj_end)
 			return send_calc_crc(engine, ST_DATA_CRC, error);
+		if (engine->care == CARE_SLOW_START && engine->prn != engine->options.prn &&
+		    engine->obj_packets >= SLOW_START_PACKETS) {
+			/* the erase is over by now: back to the requested interval */
+			engine->prn = engine->options.prn;
+			engine->after_prn = AFTER_PRN_WRITE;
+			return send_prn(engine, ST_DATA_PRN, engine->prn, error);
+		}
 		len = MIN(chunk_len(engine), engine->obj_end - engine->sent);
 		if (!send_data(engine, engine->fw_buf + engine->sent, len, &full, error))
 			return FALSE;
 		if (full)
 			return TRUE;
 		engine->sent += len;
+		engine->obj_packets++;
 		if (engine->prn != 0 && ++engine->prn_count >= engine->prn) {
 			engine->prn_count = 0;
 			engine->prn_wait = TRUE;
@@ -492,18 +521,26 @@ data_write(BdfuEngine *engine, GError **error)
 	return TRUE;
 }
 
-/* after garbled data, wait for a receipt after every packet for the rest of the update (§3.4,
- * as Android does): a dropped packet then shows at once (a short offset or a 0/0 receipt)
- * instead of shifting the packets after it. Packets lost only at the end of what was sent
- * leave a good prefix and are simply re-sent. TRUE when PRN must be sent again. */
-static gboolean
-data_force_prn(BdfuEngine *engine)
+/* after garbled data (a packet dropped in the middle shifts all after it), wait for a receipt
+ * after each of the first packets of every object, where the erase queued by Create makes the
+ * target drop packets (§9.1); if that is not enough, after every packet for the rest of the
+ * update (§3.4, as Android does). Packets lost only at the end of what was sent leave a good
+ * prefix and are simply re-sent, without this. */
+static void
+data_more_care(BdfuEngine *engine)
 {
-	if (engine->prn == 1)
-		return FALSE;
-	emit_log(engine, "data was lost: waiting for a receipt after every packet from now on");
-	engine->prn = 1;
-	return TRUE;
+	if (engine->care == CARE_ALWAYS || engine->options.prn == 1)
+		return;
+	engine->care++;
+	if (engine->care == CARE_SLOW_START)
+		emit_log(engine,
+			 "data was garbled: waiting for a receipt after each of the first %u "
+			 "packets of every object from now on",
+			 SLOW_START_PACKETS);
+	else
+		emit_log(engine,
+			 "data was garbled again: waiting for a receipt after every packet from "
+			 "now on");
 }
 
 /* the device lost or garbled this object: Create it again (the target rewinds, §3.2) */
@@ -564,12 +601,8 @@ data_retry_object(BdfuEngine *engine,
 				    engine->obj_retries + 1,
 				    engine->options.max_object_retries + 1);
 	emit(engine, BDFU_ENGINE_EVENT_RETRY, engine->obj_start, message);
-	if (loss && data_force_prn(engine)) {
-		engine->obj_end = engine->obj_start; /* nothing of it is on the device now */
-		engine->sent = engine->obj_start;
-		engine->after_prn = AFTER_PRN_CREATE;
-		return send_prn(engine, ST_DATA_PRN, engine->prn, error);
-	}
+	if (loss)
+		data_more_care(engine);
 	return data_create(engine, engine->obj_start, error);
 }
 
@@ -748,6 +781,7 @@ data_selected(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 		engine->crc_obj_start = crc_over(0, engine->fw_buf, engine->obj_start);
 		engine->sent = off;
 		engine->prn_count = 0;
+		engine->obj_packets = 0;
 		return data_write(engine, error);
 	}
 	/* object boundary: executed, complete but unexecuted, or next one created-but-empty */

@@ -469,6 +469,66 @@ s_objects_from(Fake *fake, gsize start, gsize chunk, guint prn)
 		s_object(fake, pos, MIN(pos + 4096, size), chunk, prn);
 }
 
+static void
+s_set_prn(Fake *fake, guint prn)
+{
+	Step *step = step_add(fake, TX_CTRL);
+	step->bytes[0] = 0x02;
+	step->bytes[1] = (guint8)prn;
+	step->bytes[2] = (guint8)(prn >> 8);
+	step->len = 3;
+	s_ok(fake, 0x02);
+}
+
+/* an object after garbled data: PRN 1 for the first 16 packets after Create, then `prn`
+ * (`always`: PRN 1 throughout); *target_prn tracks what the target was last told */
+static void
+s_careful_object(Fake *fake,
+		 gsize start,
+		 gsize end,
+		 gsize chunk,
+		 guint prn,
+		 gboolean always,
+		 guint *target_prn,
+		 guint32 crc_answer)
+{
+	gsize slow = always ? end : MIN(end, start + 16 * chunk);
+	if (*target_prn != 1) {
+		s_set_prn(fake, 1);
+		*target_prn = 1;
+	}
+	s_create(fake, 2, (guint32)(end - start));
+	s_ok(fake, 0x01);
+	s_stream(fake, start, slow, chunk, 1);
+	if (slow < end) {
+		if (prn != 1) {
+			s_set_prn(fake, prn);
+			*target_prn = prn;
+		}
+		s_stream(fake, slow, end, chunk, prn);
+	}
+	s_ctrl(fake, "03");
+	if (crc_answer != 0) {
+		s_rx_crc(fake, (guint32)end, crc_answer);
+		return;
+	}
+	s_rx_crc(fake, (guint32)end, crc_of(fake->fw, end));
+	s_ctrl(fake, "04");
+	if (end == g_bytes_get_size(fake->fw))
+		s_ok(fake, 0x04)->status = BDFU_ENGINE_STATUS_DONE;
+	else
+		s_ok(fake, 0x04);
+}
+
+static void
+s_careful_from(Fake *fake, gsize start, gsize chunk, guint prn, gboolean always, guint *target_prn)
+{
+	gsize size = g_bytes_get_size(fake->fw);
+	for (gsize pos = start; pos < size; pos += 4096)
+		s_careful_object(
+		    fake, pos, MIN(pos + 4096, size), chunk, prn, always, target_prn, 0);
+}
+
 /* init resumed fully: Execute only, PRN state unknown so it is set, then Select data */
 static void
 s_init_resumed(Fake *fake, guint16 prn)
@@ -830,29 +890,51 @@ static void
 test_object_crc_mismatch(void)
 {
 	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
-	fake_options(fake, 0, 244, TRUE);
-	s_init_fresh(fake, 244);
+	guint target_prn = 0;
+	fake_options(fake, 0, 20, TRUE);
+	s_init_fresh(fake, 20);
 	s_ctrl(fake, "06 02");
 	s_rx_select(fake, 4096, 0, 0);
-	s_object(fake, 0, 4096, 244, 0);
+	s_object(fake, 0, 4096, 20, 0);
 	s_create(fake, 2, 4096);
 	s_ok(fake, 0x01);
-	s_data(fake, TX_FW, 4096, 8192, 244);
+	s_data(fake, TX_FW, 4096, 8192, 20);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 8192, crc_of(fake->fw, 8192) ^ 0x80);
-	/* only object 2 again, now with a receipt after every packet */
-	s_ctrl(fake, "02 01 00");
-	s_ok(fake, 0x02);
-	s_objects_from(fake, 4096, 244, 1);
+	/* only object 2 again; from now on one receipt per packet for the first 16 packets
+	 * of every object (the page erase after Create), then PRN as asked */
+	s_careful_from(fake, 4096, 20, 0, FALSE, &target_prn);
 	fake_run(fake);
 	assert_event(fake, "RETRY 4096", "object 2/3 failed its checksum");
+}
+
+static void
+test_object_crc_twice(void)
+{
+	/* garbled again despite the slow start: one receipt per packet from then on */
+	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
+	guint target_prn = 12;
+	fake_options(fake, 12, 20, TRUE);
+	s_init_fresh(fake, 20);
+	s_set_prn(fake, 12);
+	s_ctrl(fake, "06 02");
+	s_rx_select(fake, 4096, 0, 0);
+	s_create(fake, 2, 4096);
+	s_ok(fake, 0x01);
+	s_stream(fake, 0, 4096, 20, 12);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 4096, 0x1234);
+	s_careful_object(fake, 0, 4096, 20, 12, FALSE, &target_prn, 0x4321);
+	s_careful_from(fake, 0, 20, 12, TRUE, &target_prn);
+	fake_run(fake);
 }
 
 static void
 test_object_crc_gives_up(void)
 {
 	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
-	Step *last = NULL;
+	guint target_prn = 0;
+	Step *last;
 	fake_options(fake, 0, 244, TRUE);
 	s_init_fresh(fake, 244);
 	s_ctrl(fake, "06 02");
@@ -863,16 +945,11 @@ test_object_crc_gives_up(void)
 	s_data(fake, TX_FW, 4096, 8192, 244);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 8192, 0x11111111);
-	s_ctrl(fake, "02 01 00");
-	s_ok(fake, 0x02);
-	for (guint i = 0; i < 3; i++) {
-		s_create(fake, 2, 4096);
-		s_ok(fake, 0x01);
-		/* receipts match, but the final checksum does not */
-		s_stream(fake, 4096, 8192, 244, 1);
-		s_ctrl(fake, "03");
-		last = s_rx_crc(fake, 8192, 0x11111111);
-	}
+	/* receipts match, but the final checksum does not */
+	s_careful_object(fake, 4096, 8192, 244, 0, FALSE, &target_prn, 0x11111111);
+	s_careful_object(fake, 4096, 8192, 244, 0, TRUE, &target_prn, 0x11111111);
+	s_careful_object(fake, 4096, 8192, 244, 0, TRUE, &target_prn, 0x11111111);
+	last = &g_array_index(fake->steps, Step, fake->steps->len - 1);
 	expect_failed(last, BDFU_ERROR_TRANSFER_FAILED, "object 2/3 (bytes 4096-8191)");
 	fake_run(fake);
 	g_assert_cmpuint(bdfu_engine_get_verified_offset(fake->engine), ==, 4096);
@@ -907,6 +984,7 @@ test_prn_mismatch(void)
 	/* a PRN with offset 0 / CRC 0 (a counted-but-dropped packet): ask, continue from the
 	 * device's offset */
 	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
+	guint target_prn = 4;
 	fake_options(fake, 4, 244, TRUE);
 	s_init_fresh(fake, 244);
 	s_ctrl(fake, "02 04 00");
@@ -929,9 +1007,7 @@ test_prn_mismatch(void)
 	s_rx_crc(fake, 732 + 8 * 244, 0x5555);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 732 + 8 * 244, 0x5555);
-	s_ctrl(fake, "02 01 00");
-	s_ok(fake, 0x02);
-	s_objects_from(fake, 0, 244, 1);
+	s_careful_from(fake, 0, 244, 4, FALSE, &target_prn);
 	fake_run(fake);
 	assert_event(fake, "RETRY 0", "object 1/3");
 }
@@ -1360,6 +1436,7 @@ main(int argc, char **argv)
 	g_test_add_func("/dfu/resume/BV-reconnect-kept", test_resume_reconnect_kept);
 	g_test_add_func("/dfu/resume/BV-reconnect-lost", test_resume_reconnect_lost);
 	g_test_add_func("/dfu/data/BV-crc-mismatch-one-object", test_object_crc_mismatch);
+	g_test_add_func("/dfu/data/BV-crc-mismatch-twice", test_object_crc_twice);
 	g_test_add_func("/dfu/data/BI-crc-gives-up", test_object_crc_gives_up);
 	g_test_add_func("/dfu/data/BV-tail-lost", test_object_tail_lost);
 	g_test_add_func("/dfu/data/BV-prn-mismatch", test_prn_mismatch);
