@@ -1077,6 +1077,34 @@ test_timeout_prn_lost(void)
 }
 
 static void
+test_timeout_prn_late_zero(void)
+{
+	/* the receipt that timed out arrives late as 0/0, before the checksum answer */
+	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
+	fake_options(fake, 8, 244, TRUE);
+	s_init_fresh(fake, 244);
+	s_set_prn(fake, 8);
+	s_ctrl(fake, "06 02");
+	s_rx_select(fake, 4096, 0, 0);
+	s_object(fake, 0, 4096, 244, 8);
+	s_create(fake, 2, 4096);
+	s_ok(fake, 0x01);
+	s_data(fake, TX_FW, 4096, 4096 + 8 * 244, 244);
+	s_do(fake, DO_TIMEOUT);
+	s_ctrl(fake, "03");
+	s_rx(fake, "60 03 01 00 00 00 00 00 00 00 00");
+	s_rx_crc(fake, 4096 + 8 * 244, crc_of(fake->fw, 4096 + 8 * 244));
+	s_set_prn(fake, 8);
+	s_stream(fake, 4096 + 8 * 244, 8192, 244, 8);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 8192, crc_of(fake->fw, 8192));
+	s_ctrl(fake, "04");
+	s_ok(fake, 0x04);
+	s_objects_from(fake, 8192, 244, 8);
+	fake_run(fake);
+}
+
+static void
 test_timeout_ctrl(void)
 {
 	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
@@ -1442,6 +1470,7 @@ main(int argc, char **argv)
 	g_test_add_func("/dfu/data/BV-prn-mismatch", test_prn_mismatch);
 	g_test_add_func("/dfu/data/BV-prn-rewind-progress", test_prn_rewind_progress);
 	g_test_add_func("/dfu/timeout/BV-prn-lost", test_timeout_prn_lost);
+	g_test_add_func("/dfu/timeout/BV-prn-late-zero", test_timeout_prn_late_zero);
 	g_test_add_func("/dfu/timeout/BI-ctrl", test_timeout_ctrl);
 	g_test_add_func("/dfu/timeout/BV-final-execute-pending", test_timeout_final_execute);
 	g_test_add_func("/dfu/error/BI-init-execute", test_errors_init_execute);
