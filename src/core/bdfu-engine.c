@@ -931,8 +931,14 @@ handle_answer(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 	case ST_DATA_EXECUTE:
 		return data_executed(engine, error);
 	default:
-		g_assert_not_reached();
+		break;
 	}
+	/* feed() only gets here in a state that awaits an answer */
+	g_set_error(error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_FAILED,
+		    "internal error: answer in engine state %d",
+		    engine->state);
 	return FALSE;
 }
 
