@@ -164,11 +164,12 @@ test_pump_fixtures(void)
 			pump.link.requested_mtu = 23;
 		if (!bdfu_pump_update(target, &now, package, &pump, &stats, &mode, &error))
 			g_error("%s: %s", folder, error->message);
-		g_test_message("%s: %u parts, %.1f s, mode %d",
+		g_test_message("%s: %u parts, %.1f s, mode %d (%s)",
 			       folder,
 			       package->parts->len,
 			       stats.elapsed_us / 1e6,
-			       mode);
+			       mode,
+			       bdfu_target_get_boot_reason(target));
 		g_assert_false(stats.restarted_from_zero_silently);
 		bdfu_target_config_clear(&config);
 		updated++;
