@@ -16,6 +16,7 @@ typedef enum {
 	TX_INIT,  /* Packet writes covering init[from..to) in chunks of `chunk` */
 	TX_FW,	  /* Packet writes covering firmware[from..to) in chunks of `chunk` */
 	TX_FULL,  /* the next Packet write is refused: the transport is full */
+	TX_ERROR, /* the next write fails: the link is gone */
 	DO_START, /* actions the owner takes; each checks the returned status */
 	DO_FEED,
 	DO_TIMEOUT,
@@ -184,6 +185,11 @@ fake_write_ctrl(gpointer user_data, const guint8 *buf, gsize len, GError **error
 	g_autofree gchar *got = hex_of(buf, len);
 	Step *step = fake_next(fake, got);
 
+	if (step->kind == TX_ERROR) {
+		fake->pos++;
+		g_set_error_literal(error, BDFU_ERROR, BDFU_ERROR_CONNECTION_FAILED, "link gone");
+		return FALSE;
+	}
 	if (step->kind != TX_CTRL)
 		g_error("step %u: expected step kind %d, the engine wrote CP %s",
 			fake->pos,
@@ -207,6 +213,11 @@ fake_write_data(gpointer user_data, const guint8 *buf, gsize len, GError **error
 
 	if (step->kind == TX_FULL) {
 		fake->pos++;
+		return FALSE;
+	}
+	if (step->kind == TX_ERROR) {
+		fake->pos++;
+		g_set_error_literal(error, BDFU_ERROR, BDFU_ERROR_CONNECTION_FAILED, "link gone");
 		return FALSE;
 	}
 	if (step->kind != TX_INIT && step->kind != TX_FW)
@@ -365,7 +376,8 @@ fake_run(Fake *fake)
 		}
 		if (status == BDFU_ENGINE_STATUS_CONTINUE && fake->pos < fake->steps->len) {
 			StepKind next = g_array_index(fake->steps, Step, fake->pos).kind;
-			if (next == TX_CTRL || next == TX_INIT || next == TX_FW || next == TX_FULL)
+			if (next == TX_CTRL || next == TX_INIT || next == TX_FW ||
+			    next == TX_FULL || next == TX_ERROR)
 				g_error("step %u: the engine stopped before writing step %u",
 					here,
 					fake->pos);
@@ -1424,6 +1436,42 @@ test_cancel(void)
 }
 
 static void
+test_transport_errors(void)
+{
+	g_autoptr(Fake) fake = NULL;
+
+	/* a Control Point write fails: a connection error naming the request */
+	fake = fake_new(INIT_LEN, FW_LEN);
+	fake_options(fake, 0, 244, TRUE);
+	expect_failed(
+	    s_do(fake, DO_START), BDFU_ERROR_CONNECTION_FAILED, "cannot send Select command");
+	s_do(fake, TX_ERROR);
+	fake_run(fake);
+	g_clear_pointer(&fake, fake_free);
+
+	/* a Packet write fails; after link_lost the engine starts again with Select */
+	fake = fake_new(INIT_LEN, FW_LEN);
+	fake_options(fake, 0, 244, TRUE);
+	s_init_fresh(fake, 244);
+	s_ctrl(fake, "06 02");
+	s_rx_select(fake, 4096, 0, 0);
+	s_create(fake, 2, 4096);
+	expect_failed(s_ok(fake, 0x01), BDFU_ERROR_CONNECTION_FAILED, "Packet");
+	s_data(fake, TX_FW, 0, 488, 244);
+	s_do(fake, TX_ERROR);
+	s_do(fake, DO_LINK_LOST);
+	s_init_resumed(fake, 0);
+	s_rx_select(fake, 4096, 488, crc_of(fake->fw, 488));
+	s_data(fake, TX_FW, 488, 4096, 244);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 4096, crc_of(fake->fw, 4096));
+	s_ctrl(fake, "04");
+	s_ok(fake, 0x04);
+	s_objects_from(fake, 4096, 244, 0);
+	fake_run(fake);
+}
+
+static void
 test_stale_after_loss(void)
 {
 	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
@@ -1480,6 +1528,7 @@ main(int argc, char **argv)
 	g_test_add_func("/dfu/flow/BV-backpressure", test_backpressure);
 	g_test_add_func("/dfu/flow/BV-blocked-not-awaiting", test_backpressure_not_awaiting);
 	g_test_add_func("/dfu/flow/BV-cancel", test_cancel);
+	g_test_add_func("/dfu/flow/BI-transport-errors", test_transport_errors);
 	g_test_add_func("/dfu/flow/BV-stale-after-loss", test_stale_after_loss);
 	return g_test_run();
 }
