@@ -1489,6 +1489,141 @@ test_stale_after_loss(void)
 	}
 }
 
+/* random notifications never crash the engine --------------------------------------------- */
+
+typedef struct {
+	GRand *rand;
+	guint8 last_op;
+	guint8 obj_type; /* of the last Select or Create */
+	gsize written;	 /* Packet bytes since the last Select or Create */
+	gsize base;	 /* offset the last data Select reported */
+} Chaos;
+
+static gboolean
+any_write_ctrl(gpointer user_data, const guint8 *buf, gsize len, GError **error)
+{
+	Chaos *chaos = user_data;
+	g_assert_cmpuint(len, >=, 1);
+	g_assert_cmpuint(len, <=, BDFU_PROTO_MAX_REQUEST);
+	chaos->last_op = buf[0];
+	if ((buf[0] == 0x01 || buf[0] == 0x06) && len >= 2) {
+		chaos->obj_type = buf[1];
+		chaos->written = 0;
+	}
+	return TRUE;
+}
+
+static gboolean
+any_write_data(gpointer user_data, const guint8 *buf, gsize len, GError **error)
+{
+	Chaos *chaos = user_data;
+	g_assert_cmpuint(len, >=, 1);
+	g_assert_cmpuint(len, <=, 244);
+	if (g_rand_int_range(chaos->rand, 0, 8) == 0)
+		return FALSE;
+	chaos->written += len;
+	chaos->last_op = 0x03; /* a receipt is what may come next */
+	return TRUE;
+}
+
+/* a notification: often the right answer to the last request with random values, else junk */
+static gsize
+chaos_answer(Chaos *chaos, GBytes *init, GBytes *fw, guint8 *buf, gsize max)
+{
+	GBytes *obj = chaos->obj_type == 1 ? init : fw;
+	gsize obj_len = g_bytes_get_size(obj);
+	GRand *rand = chaos->rand;
+	gint what = g_rand_int_range(rand, 0, 60);
+	guint32 off = (guint32)g_rand_int_range(rand, 0, FW_LEN / 4 + 2) * 4;
+	gsize len = (gsize)g_rand_int_range(rand, 0, (gint)max + 1);
+
+	for (gsize j = 0; j < len; j++)
+		buf[j] = (guint8)g_rand_int_range(rand, 0, 256);
+	if (what >= 58)
+		return len;
+	buf[0] = 0x60;
+	buf[1] = what < 55 ? chaos->last_op : 0x03;
+	buf[2] = what < 56 ? 0x01 : (guint8)g_rand_int_range(rand, 2, 12);
+	if (buf[2] != 0x01)
+		return buf[2] == 0x0B ? 4 : 3;
+	/* mostly the truth: what was written, with the right CRC */
+	if (g_rand_int_range(rand, 0, 4) != 0)
+		off = (guint32)MIN(chaos->written + (chaos->obj_type == 2 ? chaos->base : 0),
+				   obj_len);
+	off = (guint32)MIN(off, obj_len);
+	if (buf[1] == 0x06) {
+		put_u32(buf + 3,
+			g_rand_int_range(rand, 0, 8) != 0 ? 4096 : (guint32)g_rand_int(rand));
+		put_u32(buf + 7, off);
+		put_u32(buf + 11, g_rand_int_range(rand, 0, 4) != 0 ? crc_of(obj, off) : off);
+		if (chaos->obj_type == 2)
+			chaos->base = off;
+		return 15;
+	}
+	if (buf[1] == 0x03) {
+		put_u32(buf + 3, off);
+		put_u32(buf + 7, g_rand_int_range(rand, 0, 4) != 0 ? crc_of(obj, off) : off);
+		return 11;
+	}
+	return 3;
+}
+
+static void
+test_random_notifications(void)
+{
+	const BdfuEngineTransport transport = {any_write_ctrl, any_write_data};
+	g_autoptr(GRand) rand = g_rand_new_with_seed(20261201);
+	g_autoptr(GBytes) init = make_bytes(INIT_LEN, 3);
+	g_autoptr(GBytes) fw = make_bytes(FW_LEN, 7);
+	Chaos chaos = {.rand = rand};
+	guint deep = 0;
+
+	for (guint run = 0; run < 500; run++) {
+		g_autoptr(BdfuEngine) engine = bdfu_engine_new(&transport, NULL, &chaos);
+		BdfuEngineOptions options;
+		guint steps = 0;
+
+		bdfu_engine_options_init(&options);
+		options.prn = (guint16)g_rand_int_range(rand, 0, 5);
+		options.chunk_size = (gsize)g_rand_int_range(rand, 20, 245);
+		options.resume = g_rand_int_range(rand, 0, 4) != 0;
+		bdfu_engine_set_options(engine, &options);
+		bdfu_engine_set_image(engine, init, fw);
+		g_assert_cmpint(bdfu_engine_start(engine, NULL), ==, BDFU_ENGINE_STATUS_CONTINUE);
+		for (; steps < 400; steps++) {
+			g_autoptr(GError) error = NULL;
+			guint8 buf[20];
+			gsize len = chaos_answer(&chaos, init, fw, buf, sizeof(buf));
+			gint what = g_rand_int_range(rand, 0, 100);
+			BdfuEngineStatus status;
+
+			if (what == 0)
+				status = bdfu_engine_timeout(engine, &error);
+			else if (what < 4 || !bdfu_engine_is_awaiting_response(engine))
+				status = bdfu_engine_writable(engine, &error);
+			else if (what == 4) {
+				bdfu_engine_link_lost(engine);
+				status = bdfu_engine_start(engine, &error);
+			} else
+				status = bdfu_engine_feed(engine, buf, len, &error);
+			if (status == BDFU_ENGINE_STATUS_FAILED) {
+				g_assert_nonnull(error);
+				g_assert_true(error->domain == BDFU_ERROR);
+				g_assert_nonnull(error->message);
+				break;
+			}
+			g_assert_no_error(error);
+			if (status == BDFU_ENGINE_STATUS_DONE)
+				break;
+		}
+		if (steps >= 20)
+			deep++;
+		g_assert_cmpuint(bdfu_engine_get_verified_offset(engine), <=, FW_LEN);
+	}
+	g_test_message("%u of 500 random exchanges went 20 steps or more", deep);
+	g_assert_cmpuint(deep, >, 10);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1530,5 +1665,6 @@ main(int argc, char **argv)
 	g_test_add_func("/dfu/flow/BV-cancel", test_cancel);
 	g_test_add_func("/dfu/flow/BI-transport-errors", test_transport_errors);
 	g_test_add_func("/dfu/flow/BV-stale-after-loss", test_stale_after_loss);
+	g_test_add_func("/dfu/junk/BI-random-notifications", test_random_notifications);
 	return g_test_run();
 }
