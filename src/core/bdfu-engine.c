@@ -92,6 +92,8 @@ struct _BdfuEngine {
 	gboolean final_pending;
 
 	guint64 verified;
+	gboolean started;     /* start() was called before: a later one is a reconnect */
+	gboolean reconnected; /* RESUMED still to be said on this link */
 	guint ctrl_writes;
 	guint data_writes;
 };
@@ -721,15 +723,26 @@ data_selected(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 	}
 	engine->max_size = rsp->max_size;
 	engine->obj_retries = 0;
+	if (off != 0 && engine->options.resume)
+		engine->reconnected = FALSE; /* every path below emits RESUMED */
 	if (off == 0 || !engine->options.resume) {
-		if (engine->verified > 0) {
+		/* after a reconnect, always say where it goes on, even from 0 */
+		if (engine->verified > 0 && !engine->options.resume)
+			message = g_strdup_printf(
+			    "resume is off: sending all %" G_GSIZE_FORMAT " bytes again", size);
+		else if (engine->verified > 0)
 			message = g_strdup_printf("the device kept no firmware data (SDK 16+ drops "
 						  "unsaved progress on disconnect): sending all "
 						  "%" G_GSIZE_FORMAT " bytes again",
 						  size);
-			engine->verified = 0;
+		else if (engine->reconnected)
+			message = g_strdup_printf("reconnected before any firmware was confirmed: "
+						  "starting at 0 of %" G_GSIZE_FORMAT,
+						  size);
+		engine->reconnected = FALSE;
+		engine->verified = 0;
+		if (message != NULL)
 			emit(engine, BDFU_ENGINE_EVENT_RESUMED, 0, message);
-		}
 		engine->crc_obj_start = 0;
 		return data_create(engine, 0, error);
 	}
@@ -1071,6 +1084,8 @@ bdfu_engine_start(BdfuEngine *engine, GError **error)
 		engine->state = ST_FAILED;
 		return BDFU_ENGINE_STATUS_FAILED;
 	}
+	engine->reconnected = engine->started;
+	engine->started = TRUE;
 	/* a fresh link: nothing is in flight and the target's PRN setting is unknown */
 	engine->target_prn = -1;
 	engine->stray_crc = 0;

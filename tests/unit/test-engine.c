@@ -896,6 +896,27 @@ test_resume_reconnect_lost(void)
 	assert_event(fake, "RESUMED 0", "kept no firmware data");
 }
 
+static void
+test_resume_reconnect_during_init(void)
+{
+	/* a loss before any firmware was confirmed: the restart at 0 is still announced */
+	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
+	fake_options(fake, 0, 244, TRUE);
+	s_do(fake, DO_START);
+	s_ctrl(fake, "06 01");
+	s_rx_select(fake, 512, 0, 0);
+	s_ctrl(fake, "02 00 00");
+	s_ok(fake, 0x02);
+	s_create(fake, 1, INIT_LEN);
+	s_do(fake, DO_LINK_LOST);
+	s_init_fresh(fake, 244);
+	s_ctrl(fake, "06 02");
+	s_rx_select(fake, 4096, 0, 0);
+	s_objects_from(fake, 0, 244, 0);
+	fake_run(fake);
+	assert_event(fake, "RESUMED 0", "reconnected before any firmware was confirmed");
+}
+
 /* CRC mismatch and lost bytes inside a transfer ---------------------------------------------- */
 
 static void
@@ -1646,6 +1667,7 @@ main(int argc, char **argv)
 	g_test_add_func("/dfu/resume/BV-crc-mismatch", test_resume_mismatch);
 	g_test_add_func("/dfu/resume/BV-reconnect-kept", test_resume_reconnect_kept);
 	g_test_add_func("/dfu/resume/BV-reconnect-lost", test_resume_reconnect_lost);
+	g_test_add_func("/dfu/resume/BV-reconnect-during-init", test_resume_reconnect_during_init);
 	g_test_add_func("/dfu/data/BV-crc-mismatch-one-object", test_object_crc_mismatch);
 	g_test_add_func("/dfu/data/BV-crc-mismatch-twice", test_object_crc_twice);
 	g_test_add_func("/dfu/data/BI-crc-gives-up", test_object_crc_gives_up);
