@@ -11,7 +11,7 @@
  *     services-resolved-delay-ms, notify-before-reply, stale-gatt, stale-gatt-ms,
  *     disconnect-at-byte=N;N, bluetoothd-restart-at-byte=N;N, acquire-write=missing,
  *     notify-rearm-ms, connect-ms, connect-timeout-ms, disconnect-ms, and the radio:
- *     connection-interval-ms (15), packets-per-event (4) */
+ *     connection-interval-ms (15), packets-per-event (2) */
 #include "mock-bluez.h"
 
 #include <glib-unix.h>
@@ -189,7 +189,7 @@ phys_new(Mock *mock, const gchar *group, guint index, GError **error)
 		    key_uint(kf, group, "connection-interval-ms", 15, &local), 1, 4000);
 	if (local == NULL)
 		phys->packets_per_event =
-		    (guint)CLAMP(key_uint(kf, group, "packets-per-event", 4, &local), 1, 32);
+		    (guint)CLAMP(key_uint(kf, group, "packets-per-event", 2, &local), 1, 32);
 	if (local == NULL)
 		phys->connect_timeout_ms =
 		    (guint)key_uint(kf, group, "connect-timeout-ms", 5000, &local);

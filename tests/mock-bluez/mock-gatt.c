@@ -920,6 +920,12 @@ mock_gatt_deliver_value(MockDevice *dev, const gchar *uuid, const guint8 *buf, g
 		MockChar *chr = g_ptr_array_index(dev->chars, i);
 		if (g_strcmp0(chr->uuid, uuid) != 0 || !char_is_live(chr))
 			continue;
+		{
+			g_autofree gchar *hex = g_strnfill(len * 2, '0');
+			for (gsize k = 0; k < len; k++)
+				g_snprintf(hex + k * 2, 3, "%02x", buf[k]);
+			mock_log(dev->mock, "Value %s %s", mock_object_get_path(chr->obj), hex);
+		}
 		if (chr->notify_fd >= 0) {
 			if (send(chr->notify_fd, buf, len, MSG_DONTWAIT) < 0)
 				mock_log(
