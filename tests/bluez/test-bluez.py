@@ -131,11 +131,14 @@ def run(devices, package, *extra, bluez=None, target=ADDR, code=0, outcome="app-
         lines = env.log()
     finally:
         env.close()
+    for p in env.mock_problems():
+        fail(f"MOCK BUG: {p} (see {env.dir}/mock.stderr)")
     ok = expect(proc, events, code, outcome, needle)
     if checks:
         common_checks(lines, acquire=acquire)
     if not ok:
         print("\n".join(lines[-60:]))
+        print(f"call log and mock output kept in {env.dir}")
     return proc, events, lines, env
 
 
@@ -170,6 +173,13 @@ def scenario_bonded():
         bad = [c for c in calls(lines, "RemoveDevice") if device_path(ADDR) in c]
         if bad:
             fail(f"RemoveDevice on the bonded device destroys the bond: {bad[0]}")
+
+
+def scenario_bonded_unpaired():
+    """a bonded-buttonless device BlueZ holds no bond with: Pair() before the jump (§4.2)"""
+    _, _, lines, _ = run({"dev": dict(S140, bonded=True, paired=False)}, S140_APP)
+    if not calls(lines, "Pair", device_path(ADDR)):
+        fail("Device1.Pair was never called for the bonded-buttonless device")
 
 
 def scenario_bonded_stale_gatt():
@@ -248,7 +258,8 @@ def scenario_notify_first():
 
 
 def scenario_rearm_late():
-    """StartNotify answers InProgress while BlueZ re-arms the old session after a reconnect"""
+    """StartNotify answers InProgress while BlueZ re-arms the old session after a reconnect
+    (a client using a fresh bus connection per BLE connection never sees it)"""
     total = firmware_bytes(S140_APP)
     run({"dev": dict(S140, notify_rearm_ms=300, disconnect_at_byte=total // 2)}, S140_APP)
 
@@ -279,6 +290,31 @@ def scenario_not_found():
         outcome=None, checks=False)
 
 
+def scenario_restart_idle():
+    """bluetoothd restarts while nobody is connected: org.bluez comes back with the stored
+    devices and the adapter, and a scan afterwards finds the device again"""
+    import time
+    env = MockBluez(mock_bluez, {"dev": S140}, bluez={"restart-ms": 500}, tag=scenario)
+    try:
+        first, _ = env.bluedfu(bluedfu, "scan", "--backend", "bluez", "--json", "--timeout", "2",
+                               timeout=60)
+        env.restart_bluetoothd()
+        time.sleep(1.5)
+        proc, _ = env.bluedfu(bluedfu, "scan", "--backend", "bluez", "--json", "--timeout", "2",
+                              timeout=60)
+        lines = env.log()
+    finally:
+        env.close()
+    for p in env.mock_problems():
+        fail(f"MOCK BUG: {p} (see {env.dir}/mock.stderr)")
+    if not any("bluetoothd is back" in line for line in lines):
+        fail("mock-bluez did not come back after the restart")
+    if first.returncode != 0 or ADDR not in first.stdout:
+        fail(f"scan before the restart: exit {first.returncode}: {first.stdout!r}")
+    if proc.returncode != 0 or ADDR not in proc.stdout:
+        fail(f"scan after the restart: exit {proc.returncode}: {proc.stdout!r} {proc.stderr}")
+
+
 def scenario_scan():
     """scan lists the advertising device with its name"""
     env = MockBluez(mock_bluez, {"dev": S140}, tag=scenario)
@@ -288,6 +324,8 @@ def scenario_scan():
         lines = env.log()
     finally:
         env.close()
+    for p in env.mock_problems():
+        fail(f"MOCK BUG: {p} (see {env.dir}/mock.stderr)")
     if proc.returncode != 0:
         fail(f"scan exit {proc.returncode}: {proc.stderr}")
     if ADDR not in proc.stdout:
