@@ -343,6 +343,14 @@ bdfu_update_job_app_connected_cb(GObject *source, GAsyncResult *res, gpointer us
 		bdfu_update_job_step(self);
 		return;
 	}
+	if (bdfu_connection_get_mode(conn) == BDFU_DEVICE_MODE_APP_BUTTONLESS_BONDED &&
+	    !self->bonded) {
+		/* adverts don't tell 8EC90003 from 8EC90004; the GATT table does: the bonded
+		 * bootloader keeps the application's address */
+		self->bonded = TRUE;
+		g_free(self->dfu_address);
+		self->dfu_address = g_strdup(self->app_address);
+	}
 	bdfu_connection_enable_buttonless_async(conn,
 						bdfu_update_job_get_cancellable(self),
 						bdfu_update_job_buttonless_enabled_cb,
