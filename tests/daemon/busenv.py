@@ -37,7 +37,8 @@ class Bus:
         self.procs = []
 
     def spawn(self, args, **kw):
-        proc = subprocess.Popen(args, env=self.env, **kw)
+        kw.setdefault("env", self.env)
+        proc = subprocess.Popen(args, **kw)
         self.procs.append(proc)
         return proc
 
