@@ -572,6 +572,7 @@ main(int argc, char **argv)
 	for (guint i = 0; i < mock.phys->len; i++)
 		mock_phys_start(g_ptr_array_index(mock.phys, i));
 	bus_up(&mock);
+	g_timeout_add_seconds(1, mock_adapter_housekeeping, &mock);
 	g_unix_signal_add(SIGUSR1, sigusr1_cb, &mock);
 	g_unix_signal_add(SIGTERM, sigterm_cb, &mock);
 	g_unix_signal_add(SIGINT, sigterm_cb, &mock);

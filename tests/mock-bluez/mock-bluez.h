@@ -110,6 +110,9 @@ void
 mock_adapter_client_vanished(Mock *mock, const gchar *sender);
 gboolean
 mock_adapter_is_discovering(Mock *mock);
+/* once a second: expire temporary devices */
+gboolean
+mock_adapter_housekeeping(gpointer user_data);
 
 /* ---- mock-device.c: Device1 objects, connections, the target's events ---- */
 
