@@ -122,22 +122,16 @@ bdfu_pkg_add_validation(BdfuInitPacket *init,
 	bv->type = type;
 	bv->bytes_len = 0;
 	if (type == BDFU_VALIDATION_ECDSA_P256_SHA256) {
-		guint8 digest[32];
 		gsize len = 0;
 		const guint8 *data = g_bytes_get_data(image, &len);
-		GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-		gsize dlen = sizeof(digest);
 		if (key == NULL) {
-			g_checksum_free(sum);
 			g_set_error_literal(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT,
 					    "VALIDATE_ECDSA_P256_SHA256 needs --key-file");
 			return FALSE;
 		}
-		g_checksum_update(sum, data, len);
-		g_checksum_get_digest(sum, digest, &dlen);
-		g_checksum_free(sum);
-		/* the signature covers the image's SHA-256 (PROTOCOL.md §6.5) */
-		if (!bdfu_key_sign_le(key, digest, sizeof(digest), bv->bytes, error))
+		/* ECDSA-P256-SHA256 over the image itself: the hashing is part of the signature
+		 * (PROTOCOL.md §6.5) */
+		if (!bdfu_key_sign_le(key, data, len, bv->bytes, error))
 			return FALSE;
 		bv->bytes_len = 64;
 	}

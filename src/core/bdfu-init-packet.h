@@ -83,7 +83,8 @@ typedef struct {
 	guint8 signature[64];
 	gsize signature_len;
 
-	/* where the serialized InitCommand (the signed bytes, §6.3) sits inside the packet */
+	/* where the serialized InitCommand (the signed bytes, §6.3) sits inside the packet: the
+	 * value of Command.init without its tag and length (checked against every fixture) */
 	gsize init_offset;
 	gsize init_len;
 } BdfuInitPacket;
@@ -115,7 +116,9 @@ BdfuHashCheck
 bdfu_init_packet_check_hash(const BdfuInitPacket *packet, const guint8 *image, gsize image_len);
 
 /* A P-256 key. Public keys come from PEM, or from the 64-byte x‖y little-endian layout of
- * the bootloader's dfu_public_key.c; private keys from PEM (nrfutil's key files). */
+ * the bootloader's dfu_public_key.c; private keys from PEM (nrfutil's key files: SEC1
+ * "EC PRIVATE KEY"; PKCS#8 "PRIVATE KEY" too). Bad keys fail with BDFU_ERROR_INVALID_ARGUMENT
+ * naming the problem (not PEM, encrypted, not EC, not P-256, not on the curve). */
 typedef struct _BdfuKey BdfuKey;
 BdfuKey *
 bdfu_key_new_from_pem(const gchar *pem, gsize len, GError **error);
@@ -156,8 +159,10 @@ const gchar *
 bdfu_signature_check_to_string(BdfuSignatureCheck check);
 
 /* Encodes `packet` as nrfutil does: fields in tag order, every has_* field written even when
- * zero, sd_req packed. With a private key the result is a signed_command (and the
- * signature_* fields of `packet` are ignored); without, a plain command. */
+ * zero, sd_req packed; Command.op_code is always INIT. With a private key the result is a
+ * signed_command (and the signature_* fields of `packet` are ignored); without, a plain
+ * command. A public-only key, or a result over BDFU_INIT_PACKET_MAX_SIZE, fails with
+ * BDFU_ERROR_INVALID_ARGUMENT. */
 GBytes *
 bdfu_init_packet_encode(const BdfuInitPacket *packet, const BdfuKey *key, GError **error);
 

@@ -519,8 +519,14 @@ bdfud_job_id_cmp(gconstpointer a, gconstpointer b)
 static GVariant *
 bdfud_manager_list_jobs(BdfudManager *self)
 {
-	g_autoptr(GPtrArray) jobs = g_hash_table_get_values_as_ptr_array(self->jobs);
+	g_autoptr(GPtrArray) jobs = g_ptr_array_new();
 	GVariantBuilder out;
+	GHashTableIter iter;
+	gpointer job;
+
+	g_hash_table_iter_init(&iter, self->jobs);
+	while (g_hash_table_iter_next(&iter, NULL, &job))
+		g_ptr_array_add(jobs, job);
 	g_ptr_array_sort(jobs, bdfud_job_id_cmp);
 	g_variant_builder_init(&out, G_VARIANT_TYPE("ao"));
 	for (guint i = 0; i < jobs->len; i++)

@@ -9,6 +9,8 @@
 #define BDFU_BUTTONLESS_TIMEOUT_MS 5000
 #define BDFU_REBOOT_TIMEOUT_MS 5000
 #define BDFU_CONFIRM_SCAN_MS 2000
+/* a bootloader that took the last Execute may advertise a little longer before it resets */
+#define BDFU_PRESUMED_GRACE_US (5 * G_USEC_PER_SEC)
 
 /* the bootloader adds one to the last octet; the app is therefore one below (unbonded) */
 static gchar *
@@ -437,8 +439,13 @@ bdfu_update_job_confirm_scan_cb(GObject *source, GAsyncResult *res, gpointer use
 						   self);
 			return;
 		}
-		if (info->mode == BDFU_DEVICE_MODE_DFU)
+		if (info->mode == BDFU_DEVICE_MODE_DFU) {
 			self->seen_dfu_after_update = TRUE;
+			if (bdfu_backend_get_time_us(self->backend) - self->confirm_start_us >=
+				BDFU_PRESUMED_GRACE_US &&
+			    bdfu_update_job_retry_presumed_part(self))
+				return;
+		}
 	}
 	if (bdfu_backend_get_time_us(self->backend) < self->boot_deadline_us) {
 		bdfu_update_job_confirm_scan(self);
@@ -475,8 +482,8 @@ void
 bdfu_update_job_confirm_boot(BdfuUpdateJob *self)
 {
 	bdfu_update_job_drop_connection(self);
-	self->boot_deadline_us = bdfu_backend_get_time_us(self->backend) +
-				 (gint64)self->options.boot_timeout_ms * 1000;
+	self->confirm_start_us = bdfu_backend_get_time_us(self->backend);
+	self->boot_deadline_us = self->confirm_start_us + (gint64)self->options.boot_timeout_ms * 1000;
 	bdfu_update_job_emit_message(self, "rebooting", "waiting for the application to start");
 	bdfu_update_job_confirm_scan(self);
 }

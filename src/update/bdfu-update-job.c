@@ -263,6 +263,12 @@ bdfu_update_job_return_error(BdfuUpdateJob *self, GError *error)
 		g_error_free(error);
 		return;
 	}
+	/* whichever async step noticed it, a cancel ends as one error (exit 9) */
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_error_free(error);
+		error = g_error_new_literal(BDFU_ERROR, BDFU_ERROR_CANCELLED,
+					    "the update was cancelled");
+	}
 	bdfu_update_job_cancel_timers(self);
 	bdfu_update_job_drop_connection(self);
 	g_task_return_error(task, error);
@@ -399,6 +405,8 @@ bdfu_update_job_run_async(BdfuUpdateJob *self,
 
 	self->task = g_task_new(self, cancellable, callback, user_data);
 	g_task_set_source_tag(self->task, bdfu_update_job_run_async);
+	/* the job reports a cancel itself, as BDFU_ERROR_CANCELLED */
+	g_task_set_check_cancellable(self->task, FALSE);
 	if (cancellable != NULL)
 		self->cancel_id = g_cancellable_connect(cancellable,
 							G_CALLBACK(bdfu_update_job_cancelled_cb),

@@ -37,6 +37,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (key == NULL)
 		key = bdfu_key_generate(NULL);
+	/* hostile raw public keys: the first 64 bytes as an x‖y point */
+	if (size >= 64) {
+		g_autoptr(BdfuKey) raw = bdfu_key_new_from_raw_le(data, 64, NULL);
+		if (raw != NULL)
+			(void)bdfu_key_verify_le(raw, data, size, data);
+	}
 	packet = bdfu_init_packet_parse(data, size, NULL);
 	if (packet == NULL)
 		return 0;

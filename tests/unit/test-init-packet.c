@@ -957,6 +957,48 @@ test_unusual_encodings(void)
 	g_assert_cmpuint(r->fw_version, ==, 1);
 }
 
+/* what the bootloader refuses before checking the signature is never "valid" (§8.1 step 2) */
+static void
+test_verify_refusals(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(BdfuKey) key = bdfu_key_generate(&error);
+	g_autoptr(BdfuInitPacket) orig = nrfutil_like_app();
+	g_autoptr(GBytes) enc = NULL;
+	g_autoptr(BdfuInitPacket) p = NULL;
+	g_autoptr(BdfuInitPacket) shortsig = NULL;
+	g_autofree guint8 *bytes = NULL;
+	const guint8 *d;
+	gsize len;
+
+	g_assert_no_error(error);
+	enc = bdfu_init_packet_encode(orig, key, &error);
+	g_assert_no_error(error);
+	d = g_bytes_get_data(enc, &len);
+	p = bdfu_init_packet_parse(d, len, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(bdfu_init_packet_verify(p, d, len, key), ==, BDFU_SIGNATURE_VALID);
+	/* data that ends inside the signed bytes */
+	g_assert_cmpint(bdfu_init_packet_verify(p, d, p->init_offset + p->init_len - 1, key),
+			==,
+			BDFU_SIGNATURE_INVALID);
+	p->signature_type = BDFU_SIGNATURE_TYPE_ED25519;
+	g_assert_cmpint(bdfu_init_packet_verify(p, d, len, key), ==, BDFU_SIGNATURE_INVALID);
+	p->signature_type = BDFU_SIGNATURE_TYPE_ECDSA_P256_SHA256;
+	p->signature_len = 63;
+	g_assert_cmpint(bdfu_init_packet_verify(p, d, len, key), ==, BDFU_SIGNATURE_INVALID);
+
+	/* a 63-byte signature on the wire parses, and does not verify */
+	bytes = g_malloc0(75);
+	memcpy(bytes, "\x12\x49\x0a\x04\x08\x01\x12\x00\x10\x00\x1a\x3f", 12);
+	len = 75;
+	shortsig = bdfu_init_packet_parse(bytes, len, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(shortsig->signature_len, ==, 63);
+	g_assert_cmpint(
+	    bdfu_init_packet_verify(shortsig, bytes, len, key), ==, BDFU_SIGNATURE_INVALID);
+}
+
 /* the parse result owns nothing from its input */
 static void
 test_independent(void)
@@ -992,5 +1034,6 @@ main(int argc, char **argv)
 	g_test_add_func("/init-packet/limits", test_limits);
 	g_test_add_func("/init-packet/unusual-encodings", test_unusual_encodings);
 	g_test_add_func("/init-packet/independent", test_independent);
+	g_test_add_func("/init-packet/verify-refusals", test_verify_refusals);
 	return g_test_run();
 }

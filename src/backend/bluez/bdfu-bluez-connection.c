@@ -71,6 +71,10 @@ bdfu_bluez_connection_link_lost(BdfuBluezConnection *self, const gchar *reason)
 
 	if (self->link_lost)
 		return;
+	/* the device dropped the link: it may be resetting into another mode, and BlueZ keeps
+	 * the old tree cached on the same object (BLUEZ.md §2.6, §2.7) */
+	if (!self->disconnect_sent)
+		bdfu_bluez_backend_set_gatt_stale(self->backend, self->address, TRUE);
 	self->link_lost = TRUE;
 	self->lost_reason = g_strdup(reason);
 	g_debug("%s: %s", self->address, reason);
@@ -143,29 +147,38 @@ bdfu_bluez_connection_props_cb(GDBusObjectManagerClient *manager,
 		bdfu_bluez_connection_link_lost(self, "the device disconnected");
 }
 
+static gboolean
+bdfu_bluez_connection_bluetoothd_gone(BdfuBluezConnection *self)
+{
+	g_autofree gchar *owner = g_dbus_object_manager_client_get_name_owner(
+	    G_DBUS_OBJECT_MANAGER_CLIENT(self->manager));
+	if (owner != NULL)
+		return FALSE;
+	g_warning("bluetoothd left the system bus: the link to %s is lost", self->address);
+	bdfu_bluez_connection_link_lost(
+	    self,
+	    "bluetoothd stopped or restarted (org.bluez left the system "
+	    "bus); every link it held is gone");
+	return TRUE;
+}
+
 static void
 bdfu_bluez_connection_removed_cb(GDBusObjectManager *manager,
 				 GDBusObject *object,
 				 gpointer user_data)
 {
 	BdfuBluezConnection *self = BDFU_BLUEZ_CONNECTION(user_data);
-	if (g_strcmp0(g_dbus_object_get_object_path(object), self->device_path) == 0)
+	if (g_strcmp0(g_dbus_object_get_object_path(object), self->device_path) != 0)
+		return;
+	/* the object manager drops every object before it tells the owner changed */
+	if (!bdfu_bluez_connection_bluetoothd_gone(self))
 		bdfu_bluez_connection_link_lost(self, "the device vanished from BlueZ");
 }
 
 static void
 bdfu_bluez_connection_owner_cb(GObject *manager, GParamSpec *pspec, gpointer user_data)
 {
-	BdfuBluezConnection *self = BDFU_BLUEZ_CONNECTION(user_data);
-	g_autofree gchar *owner =
-	    g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
-	if (owner != NULL)
-		return;
-	g_warning("bluetoothd left the system bus: every connection is lost");
-	bdfu_bluez_connection_link_lost(
-	    self,
-	    "bluetoothd stopped or restarted (org.bluez left the system "
-	    "bus); every link it held is gone");
+	bdfu_bluez_connection_bluetoothd_gone(BDFU_BLUEZ_CONNECTION(user_data));
 }
 
 static void
@@ -177,6 +190,8 @@ bdfu_bluez_connection_packet_writable(gpointer user_data)
 static void
 bdfu_bluez_connection_packet_hangup(gpointer user_data)
 {
+	if (bdfu_bluez_connection_bluetoothd_gone(BDFU_BLUEZ_CONNECTION(user_data)))
+		return;
 	bdfu_bluez_connection_link_lost(BDFU_BLUEZ_CONNECTION(user_data),
 					"the device disconnected (the Packet socket closed)");
 }
@@ -199,7 +214,7 @@ bdfu_bluez_connection_resolve(BdfuBluezConnection *self)
 	g_clear_pointer(&self->fw_path, g_free);
 	if (device == NULL)
 		return BDFU_DEVICE_MODE_UNKNOWN;
-	mode = bdfu_bluez_device_get_mode(self->manager, device, TRUE);
+	mode = bdfu_bluez_device_get_mode(self->manager, device, BDFU_BLUEZ_MODE_GATT);
 	self->mode = mode == BDFU_DEVICE_MODE_UNKNOWN ? BDFU_DEVICE_MODE_APP : mode;
 	self->fw_path = bdfu_bluez_device_find_characteristic(
 	    self->manager, self->device_path, BDFU_UUID_FW_REVISION, NULL);

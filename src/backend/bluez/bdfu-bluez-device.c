@@ -172,44 +172,27 @@ bdfu_bluez_device_mode_from_gatt(GDBusObjectManager *manager, const gchar *devic
 	return BDFU_DEVICE_MODE_UNKNOWN;
 }
 
-/* the bootloader advertises 0xFE59 and nothing else (PROTOCOL.md §1.2) */
-static gboolean
-bdfu_bluez_device_uuids_look_like_bootloader(GDBusObject *device)
-{
-	g_autoptr(GVariant) uuids =
-	    bdfu_bluez_object_get_property(device, BDFU_BLUEZ_DEVICE_IFACE, "UUIDs");
-	GVariantIter iter;
-	const gchar *item;
-
-	if (uuids == NULL || !g_variant_is_of_type(uuids, G_VARIANT_TYPE_STRING_ARRAY))
-		return FALSE;
-	g_variant_iter_init(&iter, uuids);
-	while (g_variant_iter_next(&iter, "&s", &item)) {
-		if (g_ascii_strcasecmp(item, BDFU_UUID_DFU_SERVICE) != 0 &&
-		    g_ascii_strcasecmp(item, BDFU_UUID_GAP) != 0 &&
-		    g_ascii_strcasecmp(item, BDFU_UUID_GATT) != 0)
-			return FALSE;
-	}
-	return TRUE;
-}
-
 BdfuDeviceMode
-bdfu_bluez_device_get_mode(GDBusObjectManager *manager, GDBusObject *device, gboolean from_gatt)
+bdfu_bluez_device_get_mode(GDBusObjectManager *manager,
+			   GDBusObject *device,
+			   BdfuBluezModeSource source)
 {
 	const gchar *path = g_dbus_object_get_object_path(device);
 	g_autofree gchar *name = NULL;
-	BdfuDeviceMode mode;
+	BdfuDeviceMode mode = BDFU_DEVICE_MODE_UNKNOWN;
 
 	/* the GATT tree is the truth while connected; otherwise it is a cache that may lie */
-	mode = bdfu_bluez_device_mode_from_gatt(manager, path);
-	if (from_gatt || mode != BDFU_DEVICE_MODE_UNKNOWN)
+	if (source != BDFU_BLUEZ_MODE_ADVERT)
+		mode = bdfu_bluez_device_mode_from_gatt(manager, path);
+	if (source == BDFU_BLUEZ_MODE_GATT || mode != BDFU_DEVICE_MODE_UNKNOWN)
 		return mode;
 	if (bdfu_bluez_object_has_uuid(device, BDFU_UUID_LEGACY_SERVICE))
 		return BDFU_DEVICE_MODE_LEGACY_DFU;
 	if (bdfu_bluez_object_has_uuid(device, BDFU_UUID_DFU_SERVICE)) {
 		name = bdfu_bluez_object_get_string(device, BDFU_BLUEZ_DEVICE_IFACE, "Name");
-		if (g_strcmp0(name, "DfuTarg") == 0 ||
-		    bdfu_bluez_device_uuids_look_like_bootloader(device))
+		/* apps advertise 0xFE59 too: without a GATT tree only the default bootloader
+		 * name tells them apart (PROTOCOL.md §1.2) */
+		if (g_strcmp0(name, "DfuTarg") == 0)
 			return BDFU_DEVICE_MODE_DFU;
 		return bdfu_bluez_device_is_bonded(device) ? BDFU_DEVICE_MODE_APP_BUTTONLESS_BONDED
 							   : BDFU_DEVICE_MODE_APP_BUTTONLESS;
@@ -218,7 +201,10 @@ bdfu_bluez_device_get_mode(GDBusObjectManager *manager, GDBusObject *device, gbo
 }
 
 BdfuDeviceInfo *
-bdfu_bluez_device_get_info(GDBusObjectManager *manager, GDBusObject *device, const gchar *adapter)
+bdfu_bluez_device_get_info(GDBusObjectManager *manager,
+			   GDBusObject *device,
+			   const gchar *adapter,
+			   gboolean trust_gatt)
 {
 	g_autofree gchar *address =
 	    bdfu_bluez_object_get_string(device, BDFU_BLUEZ_DEVICE_IFACE, "Address");
@@ -234,7 +220,8 @@ bdfu_bluez_device_get_info(GDBusObjectManager *manager, GDBusObject *device, con
 	info->name = bdfu_bluez_object_get_string(device, BDFU_BLUEZ_DEVICE_IFACE, "Name");
 	if (rssi != NULL && g_variant_is_of_type(rssi, G_VARIANT_TYPE_INT16))
 		info->rssi = g_variant_get_int16(rssi);
-	info->mode = bdfu_bluez_device_get_mode(manager, device, FALSE);
+	info->mode = bdfu_bluez_device_get_mode(
+	    manager, device, trust_gatt ? BDFU_BLUEZ_MODE_GATT_FIRST : BDFU_BLUEZ_MODE_ADVERT);
 	info->bonded = bdfu_bluez_device_is_bonded(device);
 	info->adapter = g_strdup(adapter);
 	return info;
@@ -249,7 +236,7 @@ bdfu_bluez_device_mode_offers_dfu(BdfuDeviceMode mode)
 }
 
 gboolean
-bdfu_bluez_device_matches(const BdfuDeviceInfo *info, const BdfuScanFilter *filter)
+bdfu_bluez_device_is_wanted(const BdfuDeviceInfo *info, const BdfuScanFilter *filter)
 {
 	gboolean hit = filter->addresses == NULL && filter->name_glob == NULL;
 
@@ -259,13 +246,20 @@ bdfu_bluez_device_matches(const BdfuDeviceInfo *info, const BdfuScanFilter *filt
 	}
 	if (!hit && filter->name_glob != NULL && info->name != NULL)
 		hit = g_pattern_match_simple(filter->name_glob, info->name);
-	if (!hit)
+	return hit;
+}
+
+gboolean
+bdfu_bluez_device_matches(const BdfuDeviceInfo *info, const BdfuScanFilter *filter)
+{
+	if (!bdfu_bluez_device_is_wanted(info, filter))
 		return FALSE;
-	/* a bonded bootloader keeps the app's address and BlueZ shows the app's cached tree
-	 * until it reconnects (BLUEZ.md §2.7): the connection verifies it */
+	/* a fresh advert with 0xFE59 from the address or name we wait for is the bootloader:
+	 * its name may be custom, and a bonded one keeps the app's address and cached tree
+	 * (BLUEZ.md §2.7); the connection verifies the GATT table */
 	if (filter->dfu_only)
-		return info->mode == BDFU_DEVICE_MODE_DFU ||
-		       (info->bonded && info->mode == BDFU_DEVICE_MODE_APP_BUTTONLESS_BONDED);
+		return info->mode != BDFU_DEVICE_MODE_LEGACY_DFU &&
+		       bdfu_bluez_device_mode_offers_dfu(info->mode);
 	if (filter->app_only)
 		return bdfu_device_mode_is_app(info->mode);
 	return filter->all || bdfu_bluez_device_mode_offers_dfu(info->mode);
