@@ -25,6 +25,8 @@ struct _BdfuBluezConnection {
 	GPtrArray *notifying; /* characteristic paths we called StartNotify on */
 	gulong sig_props;
 	gulong sig_removed;
+	gulong sig_added;
+	gulong sig_tree_removed;
 	gulong sig_owner;
 	gboolean link_lost;
 	gchar *lost_reason;
@@ -82,6 +84,8 @@ bdfu_bluez_connection_link_lost(BdfuBluezConnection *self, const gchar *reason)
 	g_clear_signal_handler(&self->sig_props, self->manager);
 	g_clear_signal_handler(&self->sig_removed, self->manager);
 	g_clear_signal_handler(&self->sig_owner, self->manager);
+	g_clear_signal_handler(&self->sig_added, self->manager);
+	g_clear_signal_handler(&self->sig_tree_removed, self->manager);
 	bdfu_bluez_connection_stop_notify(self);
 
 	g_object_ref(self);
@@ -173,6 +177,17 @@ bdfu_bluez_connection_removed_cb(GDBusObjectManager *manager,
 	/* the object manager drops every object before it tells the owner changed */
 	if (!bdfu_bluez_connection_bluetoothd_gone(self))
 		bdfu_bluez_connection_link_lost(self, "the device vanished from BlueZ");
+}
+
+/* Service Changed replaces GATT objects, possibly after ServicesResolved (BLUEZ.md §2.7) */
+static void
+bdfu_bluez_connection_tree_cb(GDBusObjectManager *manager, GDBusObject *object, gpointer user_data)
+{
+	BdfuBluezConnection *self = BDFU_BLUEZ_CONNECTION(user_data);
+	const gchar *path = g_dbus_object_get_object_path(object);
+	if (!self->link_lost && g_str_has_prefix(path, self->device_path) &&
+	    path[strlen(self->device_path)] == '/')
+		bdfu_bluez_connection_resolve(self);
 }
 
 static void
@@ -871,6 +886,10 @@ bdfu_bluez_connection_new(BdfuBluezBackend *backend, const gchar *device_path, c
 	    self->manager, "object-removed", G_CALLBACK(bdfu_bluez_connection_removed_cb), self);
 	self->sig_owner = g_signal_connect(
 	    self->manager, "notify::name-owner", G_CALLBACK(bdfu_bluez_connection_owner_cb), self);
+	self->sig_added = g_signal_connect_after(
+	    self->manager, "object-added", G_CALLBACK(bdfu_bluez_connection_tree_cb), self);
+	self->sig_tree_removed = g_signal_connect_after(
+	    self->manager, "object-removed", G_CALLBACK(bdfu_bluez_connection_tree_cb), self);
 	bdfu_bluez_connection_resolve(self);
 	return self;
 }
@@ -901,6 +920,8 @@ bdfu_bluez_connection_dispose(GObject *object)
 		g_clear_signal_handler(&self->sig_props, self->manager);
 		g_clear_signal_handler(&self->sig_removed, self->manager);
 		g_clear_signal_handler(&self->sig_owner, self->manager);
+		g_clear_signal_handler(&self->sig_added, self->manager);
+		g_clear_signal_handler(&self->sig_tree_removed, self->manager);
 	}
 	g_clear_object(&self->manager);
 	g_clear_object(&self->bus);
