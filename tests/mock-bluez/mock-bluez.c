@@ -497,6 +497,46 @@ mock_restart(Mock *mock)
 	g_timeout_add(mock->restart_ms, restart_up_cb, mock);
 }
 
+/* everything goes, so that leak checkers see only real leaks */
+static void
+mock_free(Mock *mock)
+{
+	while (mock->devices->len > 0) {
+		MockDevice *dev = g_ptr_array_index(mock->devices, 0);
+		g_ptr_array_remove_index(mock->devices, 0);
+		mock_device_free(dev);
+	}
+	g_hash_table_remove_all(mock->watches);
+	g_clear_handle_id(&mock->adv_timer, g_source_remove);
+	if (mock->bus != NULL) {
+		mock_object_destroy(mock->adapter, FALSE);
+		mock_object_destroy(mock->agent_manager, FALSE);
+		mock_objects_detach(mock);
+		if (mock->own_id != 0)
+			g_bus_unown_name(mock->own_id);
+		g_dbus_connection_close_sync(mock->bus, NULL, NULL);
+		g_clear_object(&mock->bus);
+	}
+	for (guint i = 0; i < mock->phys->len; i++)
+		mock_phys_free(g_ptr_array_index(mock->phys, i));
+	g_ptr_array_unref(mock->phys);
+	g_ptr_array_unref(mock->devices);
+	g_hash_table_unref(mock->watches);
+	g_hash_table_unref(mock->discovery);
+	g_hash_table_unref(mock->filters);
+	g_hash_table_unref(mock->agents);
+	g_hash_table_unref(mock->objects);
+	g_hash_table_unref(mock->paths);
+	g_mutex_clear(&mock->paths_lock);
+	g_dbus_node_info_unref(mock->introspection);
+	g_key_file_unref(mock->config);
+	g_free(mock->config_path);
+	g_free(mock->adapter_address);
+	g_main_loop_unref(mock->loop);
+	if (mock->log != NULL)
+		fclose(mock->log);
+}
+
 static gboolean
 sigusr1_cb(gpointer user_data)
 {
@@ -578,7 +618,6 @@ main(int argc, char **argv)
 	g_unix_signal_add(SIGINT, sigterm_cb, &mock);
 	g_main_loop_run(mock.loop);
 	mock_log(&mock, "# exiting");
-	if (mock.log != NULL)
-		fclose(mock.log);
+	mock_free(&mock);
 	return 0;
 }

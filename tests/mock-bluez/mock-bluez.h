@@ -149,6 +149,8 @@ mock_device_new(Mock *mock, MockPhys *phys, const gchar *address, gboolean tempo
 /* create the target model and start its clock */
 void
 mock_phys_start(MockPhys *phys);
+void
+mock_phys_free(MockPhys *phys);
 
 /* ---- mock-gatt.c: GATT services and characteristics of one connection's layout ---- */
 
