@@ -9,6 +9,7 @@
  *     app-adv-uuids (what the application advertises; default 180a;fe59),
  *     and the BlueZ traps: connect-abort=N, connect-in-progress=N,
  *     services-resolved-delay-ms, notify-before-reply, stale-gatt, stale-gatt-ms,
+ *     commands-overtake (Write Commands sent before a queued request),
  *     disconnect-at-byte=N;N, bluetoothd-restart-at-byte=N;N, acquire-write=missing,
  *     notify-rearm-ms, connect-ms, connect-timeout-ms, disconnect-ms, and the radio:
  *     connection-interval-ms (15), packets-per-event (2) */
@@ -224,6 +225,7 @@ phys_new(Mock *mock, const gchar *group, guint index, GError **error)
 	phys->host_bonded = key_bool(kf, group, "paired", c->bonded);
 	phys->notify_before_reply = key_bool(kf, group, "notify-before-reply", FALSE);
 	phys->stale_gatt = key_bool(kf, group, "stale-gatt", FALSE);
+	phys->commands_overtake = key_bool(kf, group, "commands-overtake", FALSE);
 	phys->acquire_write_missing = g_strcmp0(acquire, "missing") == 0;
 	phys->rssi = g_key_file_has_key(kf, group, "rssi", NULL)
 			 ? CLAMP(g_key_file_get_integer(kf, group, "rssi", NULL), -120, 10)

@@ -207,6 +207,7 @@ struct _MockPhys {
 	guint resolve_delay_ms;		/* Connect reply → ServicesResolved */
 	gboolean notify_before_reply;	/* CP notification before the WriteValue reply */
 	gboolean stale_gatt;		/* the old tree stays resolved after a mode change */
+	gboolean commands_overtake;	/* Write Commands go out before a queued request */
 	guint stale_gatt_ms;		/* ... until Service Changed replaces it */
 	GArray *disconnect_at;		/* guint64 Packet byte counts that drop the link */
 	GArray *restart_at;		/* guint64 Packet byte counts that restart bluetoothd */
