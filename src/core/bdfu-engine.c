@@ -23,6 +23,7 @@ typedef enum {
 	ST_DATA_SELECT,
 	ST_DATA_RESUME_EXECUTE, /* Execute on an object boundary after Select: 0x08 is fine */
 	ST_DATA_CREATE,
+	ST_DATA_PREPARE, /* a pause after Create while the target erases the page */
 	ST_DATA_WRITE,
 	ST_DATA_CRC,
 	ST_DATA_EXECUTE,
@@ -42,6 +43,10 @@ typedef enum {
 /* the target's flash queue holds 16 operations and the page erase queued by Create blocks
  * it: this many packets after Create are sent one receipt at a time */
 #define SLOW_START_PACKETS 16
+/* once data was lost, the pause after each data Create starts here and doubles up to the max
+ * (a page erase takes about 85 ms on nRF52, §9.1; iOS pauses 400 ms) */
+#define PREPARE_DELAY_FIRST_MS 100
+#define PREPARE_DELAY_MAX_MS 800
 
 /* what follows the answer to a data-phase Set PRN */
 typedef enum {
@@ -69,6 +74,7 @@ struct _BdfuEngine {
 	gint target_prn; /* what the target was told on this link, -1 = unknown */
 	guint16 prn;	 /* in use for data: options.prn, or 1 while careful */
 	Care care;
+	guint prepare_ms; /* pause after each data Create, 0 = none */
 	guint obj_packets; /* Packet writes since the object was created or resumed */
 	AfterPrn after_prn;
 	guint stray_crc; /* late PRNs that may still arrive after a PRN timeout */
@@ -162,6 +168,7 @@ bdfu_engine_set_options(BdfuEngine *engine, const BdfuEngineOptions *options)
 	g_return_if_fail(engine != NULL && options != NULL);
 	engine->options = *options;
 	engine->prn = options->prn;
+	engine->prepare_ms = options->prepare_delay_ms;
 	if (options->chunk_size != 0)
 		engine->chunk_size = options->chunk_size;
 }
@@ -531,6 +538,12 @@ data_write(BdfuEngine *engine, GError **error)
 static void
 data_more_care(BdfuEngine *engine)
 {
+	guint prepare = CLAMP(engine->prepare_ms * 2, PREPARE_DELAY_FIRST_MS, PREPARE_DELAY_MAX_MS);
+	if (prepare != engine->prepare_ms) {
+		engine->prepare_ms = prepare;
+		emit_log(engine, "data was lost: pausing %u ms after each Create while the device "
+			 "erases the page", prepare);
+	}
 	if (engine->care == CARE_ALWAYS || engine->options.prn == 1)
 		return;
 	engine->care++;
@@ -938,6 +951,10 @@ handle_answer(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 	case ST_DATA_CREATE:
 		engine->prn_count = 0;
 		engine->prn_wait = FALSE;
+		if (engine->prepare_ms > 0) {
+			engine->state = ST_DATA_PREPARE;
+			return TRUE;
+		}
 		return data_write(engine, error);
 	case ST_DATA_CRC:
 		return data_checksum(engine, rsp, error);
@@ -1148,6 +1165,10 @@ bdfu_engine_timeout(BdfuEngine *engine, GError **error)
 	g_return_val_if_fail(engine != NULL, BDFU_ENGINE_STATUS_FAILED);
 	if (check_stopped(engine, &status, error))
 		return status;
+	if (engine->state == ST_DATA_PREPARE) {
+		ok = data_write(engine, &error_local);
+		return finish(engine, ok, error_local, error);
+	}
 	if (engine->state == ST_DATA_WRITE && engine->prn_wait) {
 		/* a lost receipt notification: the checksum tells where the device is */
 		emit_log(engine,
@@ -1174,7 +1195,16 @@ bdfu_engine_is_awaiting_response(BdfuEngine *engine)
 	g_return_val_if_fail(engine != NULL, FALSE);
 	if (engine->state == ST_DATA_WRITE)
 		return engine->prn_wait;
+	if (engine->state == ST_DATA_PREPARE)
+		return TRUE;
 	return state_awaits_ctrl(engine->state);
+}
+
+guint
+bdfu_engine_get_wait_ms(BdfuEngine *engine)
+{
+	g_return_val_if_fail(engine != NULL, 0);
+	return engine->state == ST_DATA_PREPARE ? engine->prepare_ms : 0;
 }
 
 void

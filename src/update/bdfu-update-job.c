@@ -85,6 +85,7 @@ bdfu_update_job_finalize(GObject *object)
 	g_free(self->app_address);
 	g_free(self->dfu_address);
 	g_free(self->dfu_name);
+	g_free(self->resume_address);
 	G_OBJECT_CLASS(bdfu_update_job_parent_class)->finalize(object);
 }
 
@@ -175,6 +176,13 @@ void
 bdfu_update_job_set_first_part(BdfuUpdateJob *self, guint part)
 {
 	self->first_part = part;
+}
+
+void
+bdfu_update_job_set_resume_address(BdfuUpdateJob *self, const gchar *dfu_address)
+{
+	g_free(self->resume_address);
+	self->resume_address = g_strdup(dfu_address);
 }
 
 /* the package is parsed and checked before anything goes on air */

@@ -35,6 +35,7 @@ struct _BdfuUpdateJob {
 	gchar *app_address; /* where the application advertises */
 	gchar *dfu_address; /* where the bootloader advertises */
 	gchar *dfu_name;    /* the unique name given through buttonless, if any */
+	gchar *resume_address; /* a journaled job's bootloader, tried directly when silent */
 	gboolean bonded;
 	gboolean started_in_dfu;
 

@@ -251,12 +251,15 @@ bdfu_update_job_handle_status(BdfuUpdateJob *self, BdfuEngineStatus status, GErr
 	}
 	switch (status) {
 	case BDFU_ENGINE_STATUS_CONTINUE:
-		if (bdfu_engine_is_awaiting_response(self->engine))
+		if (bdfu_engine_is_awaiting_response(self->engine)) {
+			guint wait_ms = bdfu_engine_get_wait_ms(self->engine);
 			self->response_timer =
 			    bdfu_backend_timeout_add(self->backend,
-						     self->options.response_timeout_ms,
+						     wait_ms != 0 ? wait_ms
+								  : self->options.response_timeout_ms,
 						     bdfu_update_job_response_timeout_cb,
 						     self);
+		}
 		return;
 	case BDFU_ENGINE_STATUS_DONE:
 		self->part_done = TRUE;

@@ -98,8 +98,12 @@ bdfu_pump_status(BdfuPump *pump, BdfuEngineStatus status, GError *error)
 		return;
 	}
 	g_clear_error(&error);
-	if (bdfu_engine_is_awaiting_response(pump->engine))
-		pump->timer = pump->now + (guint64)pump->config->response_timeout_ms * 1000;
+	if (bdfu_engine_is_awaiting_response(pump->engine)) {
+		guint wait_ms = bdfu_engine_get_wait_ms(pump->engine);
+		pump->timer = pump->now + (guint64)(wait_ms != 0 ? wait_ms
+								 : pump->config->response_timeout_ms) *
+					      1000;
+	}
 }
 
 static gboolean

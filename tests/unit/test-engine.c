@@ -374,6 +374,16 @@ fake_run(Fake *fake)
 		} else {
 			g_assert_no_error(error);
 		}
+		/* a pause the engine asked for is the owner's timer: it fires, and is recorded */
+		while (status == BDFU_ENGINE_STATUS_CONTINUE &&
+		       bdfu_engine_get_wait_ms(fake->engine) != 0) {
+			g_autofree gchar *pause = g_strdup_printf(
+			    "PAUSE %u", bdfu_engine_get_wait_ms(fake->engine));
+			g_assert_true(bdfu_engine_is_awaiting_response(fake->engine));
+			g_ptr_array_add(fake->events, g_steal_pointer(&pause));
+			status = bdfu_engine_timeout(fake->engine, &error);
+			g_assert_no_error(error);
+		}
 		if (status == BDFU_ENGINE_STATUS_CONTINUE && fake->pos < fake->steps->len) {
 			StepKind next = g_array_index(fake->steps, Step, fake->pos).kind;
 			if (next == TX_CTRL || next == TX_INIT || next == TX_FW ||
@@ -939,6 +949,9 @@ test_object_crc_mismatch(void)
 	s_careful_from(fake, 4096, 20, 0, FALSE, &target_prn);
 	fake_run(fake);
 	assert_event(fake, "RETRY 4096", "object 2/3 failed its checksum");
+	/* and a pause after each Create from then on, while the device erases the page */
+	assert_event(fake, "PAUSE 100", NULL);
+	g_assert_false(has_event(fake, "PAUSE 200", NULL));
 }
 
 static void
@@ -960,6 +973,9 @@ test_object_crc_twice(void)
 	s_careful_object(fake, 0, 4096, 20, 12, FALSE, &target_prn, 0x4321);
 	s_careful_from(fake, 0, 20, 12, TRUE, &target_prn);
 	fake_run(fake);
+	/* every loss doubles the pause after Create */
+	assert_event(fake, "PAUSE 100", NULL);
+	assert_event(fake, "PAUSE 200", NULL);
 }
 
 static void
