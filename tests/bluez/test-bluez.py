@@ -264,6 +264,14 @@ def scenario_rearm_late():
     run({"dev": dict(S140, notify_rearm_ms=300, disconnect_at_byte=total // 2)}, S140_APP)
 
 
+def scenario_commands_overtake():
+    """Write Commands queued after a request go out before it (BlueZ's ATT scheduler): a
+    client that waits for each Control Point answer before sending data is not affected"""
+    _, _, lines, _ = run({"dev": dict(S140, commands_overtake=True)}, S140_APP)
+    if any("overtakes a queued request" in line for line in lines):
+        fail("Packet data was sent while a Control Point request was still unanswered")
+
+
 def scenario_write_fallback():
     """no AcquireWrite (UnknownMethod): Packet data through WriteValue type=command"""
     _, _, lines, _ = run({"dev": dict(S140, acquire_write="missing")}, S140_APP, acquire=False)

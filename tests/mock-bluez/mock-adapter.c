@@ -130,7 +130,14 @@ adv_tick(gpointer user_data)
 		if (seen)
 			mock_device_advert(mock, phys, address, any_filter);
 	}
-	/* temporary devices go TemporaryTimeout after their last advert (§1.7) */
+	return G_SOURCE_CONTINUE;
+}
+
+/* temporary devices go TemporaryTimeout after their last advert, discovering or not (§1.7) */
+gboolean
+mock_adapter_housekeeping(gpointer user_data)
+{
+	Mock *mock = user_data;
 	for (guint i = 0; i < mock->devices->len; i++) {
 		MockDevice *dev = g_ptr_array_index(mock->devices, i);
 		if (dev->temporary && !dev->link_up && dev->pending_connect == NULL &&

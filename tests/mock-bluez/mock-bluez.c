@@ -9,6 +9,7 @@
  *     app-adv-uuids (what the application advertises; default 180a;fe59),
  *     and the BlueZ traps: connect-abort=N, connect-in-progress=N,
  *     services-resolved-delay-ms, notify-before-reply, stale-gatt, stale-gatt-ms,
+ *     commands-overtake (Write Commands sent before a queued request),
  *     disconnect-at-byte=N;N, bluetoothd-restart-at-byte=N;N, acquire-write=missing,
  *     notify-rearm-ms, connect-ms, connect-timeout-ms, disconnect-ms, and the radio:
  *     connection-interval-ms (15), packets-per-event (2) */
@@ -224,6 +225,7 @@ phys_new(Mock *mock, const gchar *group, guint index, GError **error)
 	phys->host_bonded = key_bool(kf, group, "paired", c->bonded);
 	phys->notify_before_reply = key_bool(kf, group, "notify-before-reply", FALSE);
 	phys->stale_gatt = key_bool(kf, group, "stale-gatt", FALSE);
+	phys->commands_overtake = key_bool(kf, group, "commands-overtake", FALSE);
 	phys->acquire_write_missing = g_strcmp0(acquire, "missing") == 0;
 	phys->rssi = g_key_file_has_key(kf, group, "rssi", NULL)
 			 ? CLAMP(g_key_file_get_integer(kf, group, "rssi", NULL), -120, 10)
@@ -497,6 +499,46 @@ mock_restart(Mock *mock)
 	g_timeout_add(mock->restart_ms, restart_up_cb, mock);
 }
 
+/* everything goes, so that leak checkers see only real leaks */
+static void
+mock_free(Mock *mock)
+{
+	while (mock->devices->len > 0) {
+		MockDevice *dev = g_ptr_array_index(mock->devices, 0);
+		g_ptr_array_remove_index(mock->devices, 0);
+		mock_device_free(dev);
+	}
+	g_hash_table_remove_all(mock->watches);
+	g_clear_handle_id(&mock->adv_timer, g_source_remove);
+	if (mock->bus != NULL) {
+		mock_object_destroy(mock->adapter, FALSE);
+		mock_object_destroy(mock->agent_manager, FALSE);
+		mock_objects_detach(mock);
+		if (mock->own_id != 0)
+			g_bus_unown_name(mock->own_id);
+		g_dbus_connection_close_sync(mock->bus, NULL, NULL);
+		g_clear_object(&mock->bus);
+	}
+	for (guint i = 0; i < mock->phys->len; i++)
+		mock_phys_free(g_ptr_array_index(mock->phys, i));
+	g_ptr_array_unref(mock->phys);
+	g_ptr_array_unref(mock->devices);
+	g_hash_table_unref(mock->watches);
+	g_hash_table_unref(mock->discovery);
+	g_hash_table_unref(mock->filters);
+	g_hash_table_unref(mock->agents);
+	g_hash_table_unref(mock->objects);
+	g_hash_table_unref(mock->paths);
+	g_mutex_clear(&mock->paths_lock);
+	g_dbus_node_info_unref(mock->introspection);
+	g_key_file_unref(mock->config);
+	g_free(mock->config_path);
+	g_free(mock->adapter_address);
+	g_main_loop_unref(mock->loop);
+	if (mock->log != NULL)
+		fclose(mock->log);
+}
+
 static gboolean
 sigusr1_cb(gpointer user_data)
 {
@@ -572,12 +614,12 @@ main(int argc, char **argv)
 	for (guint i = 0; i < mock.phys->len; i++)
 		mock_phys_start(g_ptr_array_index(mock.phys, i));
 	bus_up(&mock);
+	g_timeout_add_seconds(1, mock_adapter_housekeeping, &mock);
 	g_unix_signal_add(SIGUSR1, sigusr1_cb, &mock);
 	g_unix_signal_add(SIGTERM, sigterm_cb, &mock);
 	g_unix_signal_add(SIGINT, sigterm_cb, &mock);
 	g_main_loop_run(mock.loop);
 	mock_log(&mock, "# exiting");
-	if (mock.log != NULL)
-		fclose(mock.log);
+	mock_free(&mock);
 	return 0;
 }

@@ -110,6 +110,9 @@ void
 mock_adapter_client_vanished(Mock *mock, const gchar *sender);
 gboolean
 mock_adapter_is_discovering(Mock *mock);
+/* once a second: expire temporary devices */
+gboolean
+mock_adapter_housekeeping(gpointer user_data);
 
 /* ---- mock-device.c: Device1 objects, connections, the target's events ---- */
 
@@ -146,6 +149,8 @@ mock_device_new(Mock *mock, MockPhys *phys, const gchar *address, gboolean tempo
 /* create the target model and start its clock */
 void
 mock_phys_start(MockPhys *phys);
+void
+mock_phys_free(MockPhys *phys);
 
 /* ---- mock-gatt.c: GATT services and characteristics of one connection's layout ---- */
 
@@ -202,6 +207,7 @@ struct _MockPhys {
 	guint resolve_delay_ms;		/* Connect reply → ServicesResolved */
 	gboolean notify_before_reply;	/* CP notification before the WriteValue reply */
 	gboolean stale_gatt;		/* the old tree stays resolved after a mode change */
+	gboolean commands_overtake;	/* Write Commands go out before a queued request */
 	guint stale_gatt_ms;		/* ... until Service Changed replaces it */
 	GArray *disconnect_at;		/* guint64 Packet byte counts that drop the link */
 	GArray *restart_at;		/* guint64 Packet byte counts that restart bluetoothd */

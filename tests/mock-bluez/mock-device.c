@@ -193,6 +193,23 @@ mock_phys_start(MockPhys *phys)
 	mock_phys_run(phys);
 }
 
+void
+mock_phys_free(MockPhys *phys)
+{
+	g_clear_handle_id(&phys->timer_id, g_source_remove);
+	g_queue_clear_full(&phys->events, (GDestroyNotify)event_free);
+	bdfu_target_free(phys->target);
+	bdfu_target_config_clear(&phys->config);
+	g_array_unref(phys->disconnect_at);
+	g_array_unref(phys->restart_at);
+	g_strfreev(phys->app_adv_uuids);
+	g_free(phys->fw_revision);
+	g_free(phys->app_name);
+	g_free(phys->address);
+	g_free(phys->group);
+	g_free(phys);
+}
+
 static gchar *
 address_add(const gchar *address, guint increment)
 {

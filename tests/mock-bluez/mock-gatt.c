@@ -392,10 +392,23 @@ static void
 tx_push(MockDevice *dev, MockChar *chr, const guint8 *buf, gsize len, gboolean request)
 {
 	MockTx *tx = g_new0(MockTx, 1);
+	GList *link = NULL;
+
 	tx->chr = chr;
 	tx->data = g_bytes_new(buf, len);
 	tx->request = request;
-	g_queue_push_tail(&dev->txq, tx);
+	if (!request && dev->phys->commands_overtake) {
+		/* pick_next_send_op serves the write-command queue first (§3.6, §8 #20) */
+		link = dev->txq.head;
+		while (link != NULL && !((MockTx *)link->data)->request)
+			link = link->next;
+	}
+	if (link != NULL) {
+		g_queue_insert_before(&dev->txq, link, tx);
+		mock_log(dev->mock, "# fault: a Write Command overtakes a queued request");
+	} else {
+		g_queue_push_tail(&dev->txq, tx);
+	}
 	if (dev->tx_timer == 0)
 		dev->tx_timer = g_timeout_add(dev->phys->connection_interval_ms, tx_event_cb, dev);
 }
@@ -486,7 +499,7 @@ char_write_value(MockChar *chr, GVariant *params, GDBusMethodInvocation *invocat
 	}
 	/* the request goes out after the commands queued before it (FIFO, §3.6) */
 	chr->pending = invocation;
-	if (g_queue_is_empty(&dev->txq))
+	if (g_queue_is_empty(&dev->txq) && !dev->phys->commands_overtake)
 		char_process_request(chr, buf, len);
 	else
 		tx_push(dev, chr, buf, len, TRUE);

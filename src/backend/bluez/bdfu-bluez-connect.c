@@ -43,13 +43,11 @@ typedef struct {
 	gboolean expect_dfu;
 	gboolean settle_retried;
 	gboolean done;
-	GError *last_error;
 } BdfuBluezConnect;
 
 static void
 bdfu_bluez_connect_free(BdfuBluezConnect *ctx)
 {
-	g_clear_error(&ctx->last_error);
 	g_clear_object(&ctx->manager);
 	g_object_unref(ctx->backend);
 	g_free(ctx->address);
@@ -218,8 +216,7 @@ bdfu_bluez_connect_retry(GTask *task, GError *error)
 		return;
 	}
 	g_debug("connect %s attempt %u failed: %s", ctx->address, ctx->attempt, error->message);
-	g_clear_error(&ctx->last_error);
-	ctx->last_error = error;
+	g_error_free(error);
 	/* the link often comes up briefly: let it go down before the next try (bleak #1255) */
 	if (bdfu_bluez_object_get_boolean(device, BDFU_BLUEZ_DEVICE_IFACE, "Connected")) {
 		ctx->phase = BDFU_BLUEZ_CONNECT_DOWN_WAIT;

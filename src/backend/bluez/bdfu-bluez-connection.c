@@ -269,10 +269,14 @@ bdfu_bluez_connection_get_address(BdfuConnection *conn)
 	return BDFU_BLUEZ_CONNECTION(conn)->address;
 }
 
+/* bluetoothd reads AcquireWrite datagrams into 512 bytes (BLUEZ.md §3.3), and a 5.66 GATT
+ * server drops writes above 510 (REAL-BLUEZ-VM.md, pitfall 4): report at most 513 so that no
+ * write ever exceeds 510 bytes. Nordic bootloaders stop at 247 anyway. */
+#define BDFU_BLUEZ_MTU_MAX 513
+
 static guint16
-bdfu_bluez_connection_get_mtu(BdfuConnection *conn)
+bdfu_bluez_connection_find_mtu(BdfuBluezConnection *self)
 {
-	BdfuBluezConnection *self = BDFU_BLUEZ_CONNECTION(conn);
 	const gchar *paths[] = {self->packet_path, self->cp_path, self->buttonless_path};
 
 	if (self->packet != NULL && bdfu_bluez_packet_get_mtu(self->packet) != 0)
@@ -290,6 +294,12 @@ bdfu_bluez_connection_get_mtu(BdfuConnection *conn)
 			return g_variant_get_uint16(mtu);
 	}
 	return 23;
+}
+
+static guint16
+bdfu_bluez_connection_get_mtu(BdfuConnection *conn)
+{
+	return MIN(bdfu_bluez_connection_find_mtu(BDFU_BLUEZ_CONNECTION(conn)), BDFU_BLUEZ_MTU_MAX);
 }
 
 static gboolean
@@ -494,7 +504,7 @@ bdfu_bluez_connection_packet_opened_cb(GObject *source, GAsyncResult *res, gpoin
 	self->packet = packet;
 	/* never more than MTU-3 per write: anything above is dropped silently (§3.3, §3.7) */
 	mtu = bdfu_bluez_connection_get_mtu(BDFU_CONNECTION(self));
-	bdfu_bluez_packet_set_max_payload(packet, MIN((gsize)mtu - 3, 512));
+	bdfu_bluez_packet_set_max_payload(packet, (gsize)mtu - 3);
 	g_task_return_pointer(
 	    task, g_variant_ref_sink(g_variant_new("()")), (GDestroyNotify)g_variant_unref);
 }
