@@ -51,22 +51,29 @@ make_package(gsize len)
 	return bdfu_package_new_from_bytes(zip, NULL, NULL);
 }
 
-/* what the protocol cannot avoid on this link: every packet in a connection event slot, the
- * per-object Create/CRC/Execute round trips, and the flash time the target needs */
+/* What the protocol cannot avoid on this link, object by object: Create, Calculate Checksum
+ * and Execute each take a request/answer round trip (2 connection events); packets go at most
+ * packets_per_event an event; each PRN receipt costs at least one event (it comes back in the
+ * event after the batch's last packet); and the target answers Execute only once the page
+ * erase queued by Create and the writes are done. Plus connecting and the init packet. */
 static gdouble
 lower_bound_s(gsize len, guint mtu, guint prn, const BdfuLinkConfig *link, const BdfuTargetConfig *t)
 {
 	gsize chunk = (mtu - 3) & ~3u;
-	gsize objects = (len + 4095) / 4096;
-	gsize packets = (len + chunk - 1) / chunk;
 	gdouble interval = link->connection_interval_us / 1e6;
-	/* packets: ppe per event; each object needs >= 3 request/answer round trips (2 events
-	 * each); each PRN one more round trip */
-	gdouble data_events = (gdouble)packets / link->packets_per_event;
-	gdouble rtt_events = objects * 3 * 2 + (prn > 0 ? (gdouble)packets / prn * 2 : 0);
-	gdouble flash = objects * (t->page_erase_us / 1e6) + (len / 4.0) * (t->flash_word_write_us / 1e6);
-	gdouble link_time = (data_events + rtt_events) * interval;
-	return MAX(link_time, flash);
+	gdouble total = link->connect_time_us / 1e6;
+	/* init packet: Select, PRN 0, Create, its packets, Checksum, Execute; data Select + PRN */
+	total += (2 + 2 + 2 + 1 + 2 + 2 + 2 + 2) * interval;
+	for (gsize start = 0; start < len; start += 4096) {
+		gsize size = MIN(4096, len - start);
+		gsize packets = (size + chunk - 1) / chunk;
+		gdouble events = 2 + (gdouble)packets / link->packets_per_event +
+				 (prn > 0 ? (gdouble)(packets / prn) : 0) + 2 + 2;
+		gdouble flash = t->page_erase_us / 1e6 + (size / 4.0) * (t->flash_word_write_us / 1e6) +
+				interval;
+		total += MAX(events * interval, flash);
+	}
+	return total;
 }
 
 int

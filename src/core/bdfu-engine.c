@@ -539,17 +539,19 @@ static void
 data_more_care(BdfuEngine *engine)
 {
 	guint prepare = CLAMP(engine->prepare_ms * 2, PREPARE_DELAY_FIRST_MS, PREPARE_DELAY_MAX_MS);
+	/* the first loss is most likely the erase after Create: a pause fixes that alone */
+	gboolean first = engine->prepare_ms == 0;
 	if (prepare != engine->prepare_ms) {
 		engine->prepare_ms = prepare;
 		emit_log(engine, "data was lost: pausing %u ms after each Create while the device "
 			 "erases the page", prepare);
 	}
-	if (engine->care == CARE_ALWAYS || engine->options.prn == 1)
+	if (first || engine->care == CARE_ALWAYS || engine->options.prn == 1)
 		return;
 	engine->care++;
 	if (engine->care == CARE_SLOW_START)
 		emit_log(engine,
-			 "data was garbled: waiting for a receipt after each of the first %u "
+			 "data was garbled again: waiting for a receipt after each of the first %u "
 			 "packets of every object from now on",
 			 SLOW_START_PACKETS);
 	else

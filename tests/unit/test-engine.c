@@ -944,9 +944,9 @@ test_object_crc_mismatch(void)
 	s_data(fake, TX_FW, 4096, 8192, 20);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 8192, crc_of(fake->fw, 8192) ^ 0x80);
-	/* only object 2 again; from now on one receipt per packet for the first 16 packets
-	 * of every object (the page erase after Create), then PRN as asked */
-	s_careful_from(fake, 4096, 20, 0, FALSE, &target_prn);
+	/* only object 2 again, and the same PRN: the pause after Create is enough */
+	s_objects_from(fake, 4096, 20, 0);
+	(void)target_prn;
 	fake_run(fake);
 	assert_event(fake, "RETRY 4096", "object 2/3 failed its checksum");
 	/* and a pause after each Create from then on, while the device erases the page */
@@ -957,7 +957,8 @@ test_object_crc_mismatch(void)
 static void
 test_object_crc_twice(void)
 {
-	/* garbled again despite the slow start: one receipt per packet from then on */
+	/* garbled again despite the pause after Create: one receipt per packet for the first
+	 * packets of each object, and after every packet once that fails too */
 	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
 	guint target_prn = 12;
 	fake_options(fake, 12, 20, TRUE);
@@ -970,12 +971,18 @@ test_object_crc_twice(void)
 	s_stream(fake, 0, 4096, 20, 12);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 4096, 0x1234);
+	s_create(fake, 2, 4096);
+	s_ok(fake, 0x01);
+	s_stream(fake, 0, 4096, 20, 12);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 4096, 0x2345);
 	s_careful_object(fake, 0, 4096, 20, 12, FALSE, &target_prn, 0x4321);
 	s_careful_from(fake, 0, 20, 12, TRUE, &target_prn);
 	fake_run(fake);
 	/* every loss doubles the pause after Create */
 	assert_event(fake, "PAUSE 100", NULL);
 	assert_event(fake, "PAUSE 200", NULL);
+	assert_event(fake, "PAUSE 400", NULL);
 }
 
 static void
@@ -994,9 +1001,13 @@ test_object_crc_gives_up(void)
 	s_data(fake, TX_FW, 4096, 8192, 244);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 8192, 0x11111111);
-	/* receipts match, but the final checksum does not */
+	/* receipts match, but the final checksum does not: a pause, then ever more care */
+	s_create(fake, 2, 4096);
+	s_ok(fake, 0x01);
+	s_data(fake, TX_FW, 4096, 8192, 244);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 8192, 0x11111111);
 	s_careful_object(fake, 4096, 8192, 244, 0, FALSE, &target_prn, 0x11111111);
-	s_careful_object(fake, 4096, 8192, 244, 0, TRUE, &target_prn, 0x11111111);
 	s_careful_object(fake, 4096, 8192, 244, 0, TRUE, &target_prn, 0x11111111);
 	last = &g_array_index(fake->steps, Step, fake->steps->len - 1);
 	expect_failed(last, BDFU_ERROR_TRANSFER_FAILED, "object 2/3 (bytes 4096-8191)");
@@ -1050,13 +1061,14 @@ test_prn_mismatch(void)
 	s_ctrl(fake, "02 04 00");
 	s_ok(fake, 0x02);
 	s_stream(fake, 732, 732 + 4 * 244, 244, 4);
-	/* a receipt whose CRC does not match: ask, then the object is created again with a
-	 * receipt after every packet */
+	/* a receipt whose CRC does not match: ask, then the object is created again, and
+	 * each Create from now on is followed by a pause */
 	s_data(fake, TX_FW, 732 + 4 * 244, 732 + 8 * 244, 244);
 	s_rx_crc(fake, 732 + 8 * 244, 0x5555);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 732 + 8 * 244, 0x5555);
-	s_careful_from(fake, 0, 244, 4, FALSE, &target_prn);
+	s_objects_from(fake, 0, 244, 4);
+	(void)target_prn;
 	fake_run(fake);
 	assert_event(fake, "RETRY 0", "object 1/3");
 }
