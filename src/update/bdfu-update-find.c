@@ -476,7 +476,6 @@ bdfu_update_job_confirm_scan_cb(GObject *source, GAsyncResult *res, gpointer use
 	BdfuUpdateJob *self = BDFU_UPDATE_JOB(user_data);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) devices = bdfu_backend_scan_finish(BDFU_BACKEND(source), res, &error);
-	g_autofree gchar *why = NULL;
 
 	if (self->task == NULL)
 		return;
