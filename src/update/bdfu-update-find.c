@@ -507,7 +507,7 @@ bdfu_update_job_confirm_scan_cb(GObject *source, GAsyncResult *res, gpointer use
 		bdfu_update_job_confirm_scan(self);
 		return;
 	}
-	why = bdfu_update_job_explain_no_boot(self, self->seen_dfu_after_update);
+	g_autofree gchar *why = bdfu_update_job_explain_no_boot(self, self->seen_dfu_after_update);
 	bdfu_update_job_return_error(
 	    self, g_error_new_literal(BDFU_ERROR, BDFU_ERROR_APP_DID_NOT_BOOT, why));
 }
