@@ -157,6 +157,14 @@ bdfu_backend_get_name(BdfuBackend *self)
 	return BDFU_BACKEND_GET_CLASS(self)->get_name(self);
 }
 
+void
+bdfu_backend_flush(BdfuBackend *self)
+{
+	BdfuBackendClass *klass = BDFU_BACKEND_GET_CLASS(self);
+	if (klass->flush != NULL)
+		klass->flush(self);
+}
+
 gboolean
 bdfu_address_normalize(const gchar *text, gchar out[18])
 {

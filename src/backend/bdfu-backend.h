@@ -87,6 +87,10 @@ struct _BdfuBackendClass {
 	gint64 (*get_time_us)(BdfuBackend *self);
 
 	const gchar *(*get_name)(BdfuBackend *self); /* "bluez", "sim" */
+
+	/* optional: hand every queued request (Disconnect, StopDiscovery) to the other side;
+	 * a process calls it before it exits */
+	void (*flush)(BdfuBackend *self);
 };
 
 void
@@ -118,6 +122,8 @@ gint64
 bdfu_backend_get_time_us(BdfuBackend *self);
 const gchar *
 bdfu_backend_get_name(BdfuBackend *self);
+void
+bdfu_backend_flush(BdfuBackend *self);
 
 /* "AA:BB:CC:DD:EE:FF" → the same with the last octet +1 (wrapping 0xFF → 0x00, no carry), as
  * the unbonded bootloader does (PROTOCOL.md §1.2) */

@@ -52,6 +52,8 @@ bdfu_cli_scan(BdfuCli *cli, int argc, char **argv)
 				&scan);
 	g_main_loop_run(scan.loop);
 	g_main_loop_unref(scan.loop);
+	/* StopDiscovery is on its way before we exit */
+	bdfu_backend_flush(backend);
 	if (scan.devices == NULL) {
 		rc = bdfu_cli_fail(cli, scan.error);
 		g_error_free(scan.error);

@@ -213,6 +213,8 @@ static int
 bdfu_cli_run_clear(BdfuCliRun *run, int rc)
 {
 	g_clear_pointer(&run->targets, g_ptr_array_unref);
+	if (run->backend != NULL)
+		bdfu_backend_flush(run->backend);
 	g_clear_object(&run->backend);
 	g_clear_object(&run->cancellable);
 	g_clear_pointer(&run->loop, g_main_loop_unref);

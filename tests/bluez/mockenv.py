@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import tempfile
+import time
 import zipfile
 
 BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
@@ -81,9 +82,17 @@ class MockBluez:
     def restart_bluetoothd(self):
         self.mock.send_signal(signal.SIGUSR1)
 
-    def log(self):
-        with open(self.log_path, encoding="utf-8") as f:
-            return f.read().splitlines()
+    def log(self, settle=2.0):
+        """the call log, once the mock has seen every client leave (it logs what each one
+        left open as it goes)"""
+        deadline = time.monotonic() + settle
+        while True:
+            with open(self.log_path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+            # each bluedfu run is one client of org.bluez (its private connection)
+            if any(x.endswith("left the bus") for x in lines) or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.05)
 
     def close(self):
         for proc in (self.mock, self.bus):
@@ -169,4 +178,7 @@ def check_call_log(lines):
     for line in lines:
         if " offset=" in line and " offset=q:" not in line:
             problems.append(f"offset not typed q: {line}")
+        # the mock says what a leaving client still held (discovery, notify, a link)
+        if line.startswith("# left open by "):
+            problems.append(f"bluedfu exited with something open: {line[2:]}")
     return problems

@@ -364,9 +364,24 @@ mock_adapter_export(Mock *mock)
 	mock_object_export(obj);
 }
 
+/* what a client that leaves still holds: a well-behaved client stops discovery, stops its
+ * notify sessions and disconnects on every exit path (BLUEZ.md §8 #13) */
+static void
+mock_adapter_log_left_open(Mock *mock, const gchar *sender)
+{
+	if (g_hash_table_contains(mock->discovery, sender))
+		mock_log(mock, "# left open by %s: discovery session", sender);
+	for (guint i = 0; i < mock->devices->len; i++) {
+		MockDevice *dev = g_ptr_array_index(mock->devices, i);
+		if (dev->link_up && dev->down_timer == 0)
+			mock_log(mock, "# left open by %s: connection to %s", sender, dev->address);
+	}
+}
+
 void
 mock_adapter_client_vanished(Mock *mock, const gchar *sender)
 {
+	mock_adapter_log_left_open(mock, sender);
 	g_hash_table_remove(mock->filters, sender);
 	g_hash_table_remove(mock->agents, sender);
 	if (g_hash_table_remove(mock->discovery, sender))

@@ -961,6 +961,10 @@ mock_gatt_client_vanished(MockDevice *dev, const gchar *sender)
 {
 	for (guint i = 0; i < dev->chars->len; i++) {
 		MockChar *chr = g_ptr_array_index(dev->chars, i);
+		/* the link is still up: the client should have stopped its session */
+		if (dev->link_up && g_hash_table_contains(chr->sessions, sender))
+			mock_log(dev->mock, "# left open by %s: notify session on %s", sender,
+				 mock_object_get_path(chr->obj));
 		if (g_hash_table_remove(chr->sessions, sender) &&
 		    g_hash_table_size(chr->sessions) == 0) {
 			char_set(chr, "Notifying", g_variant_new_boolean(FALSE), FALSE);

@@ -538,6 +538,16 @@ bdfu_bluez_backend_closed_cb(GObject *source, GAsyncResult *res, gpointer user_d
 	g_object_unref(bus);
 }
 
+/* a Disconnect still queued when the process exits would leave the link up for others
+ * (BLUEZ.md §8 #13): write it out now; this does not wait for bluetoothd's answer */
+static void
+bdfu_bluez_backend_flush(BdfuBackend *backend)
+{
+	BdfuBluezBackend *self = BDFU_BLUEZ_BACKEND(backend);
+	if (self->bus != NULL)
+		g_dbus_connection_flush_sync(self->bus, NULL, NULL);
+}
+
 static void
 bdfu_bluez_backend_dispose(GObject *object)
 {
@@ -588,6 +598,7 @@ bdfu_bluez_backend_class_init(BdfuBluezBackendClass *klass)
 	backend_class->connect_finish = bdfu_bluez_backend_connect_finish;
 	backend_class->forget_device = bdfu_bluez_backend_forget_device;
 	backend_class->get_name = bdfu_bluez_backend_get_name;
+	backend_class->flush = bdfu_bluez_backend_flush;
 }
 
 static void
