@@ -96,7 +96,7 @@ cleanup() { [ -n "${QPID:-}" ] && kill "$QPID" 2>/dev/null; rm -rf "$JOB"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 {
-	printf 'G_SCRIPT=%q\nG_CWD=%q\nG_KMOD=%q\nG_BTMON=%q\n' "$SCRIPT" "$PWD" "$KMOD" "$BTMON"
+	printf 'G_SCRIPT=%q\nG_CWD=%q\nG_BTMON=%q\n' "$SCRIPT" "$PWD" "$BTMON"
 	printf 'G_ARGS=('
 	for a in "$@"; do printf '%q ' "$a"; done
 	printf ')\n'
@@ -105,7 +105,6 @@ trap 'exit 130' INT TERM HUP
 	done
 } >"$JOB/job.env"
 echo "$HERE/vm-guest.sh" >"$JOB/stage2"
-echo "$KMOD" >"$JOB/kmod"
 # main.conf: the settings asked for, nothing else (bluetoothd's defaults otherwise)
 awk -v sets="$BT_SET" 'BEGIN {
 	n = split(sets, a, " ")
