@@ -105,16 +105,22 @@ trap 'exit 130' INT TERM HUP
 	done
 } >"$JOB/job.env"
 echo "$HERE/vm-guest.sh" >"$JOB/stage2"
-# main.conf: the settings asked for, nothing else (bluetoothd's defaults otherwise)
+# main.conf: the settings asked for (a later one wins), bluetoothd's defaults otherwise
 awk -v sets="$BT_SET" 'BEGIN {
 	n = split(sets, a, " ")
 	for (i = 1; i <= n; i++) {
 		eq = index(a[i], "="); dot = index(a[i], ".")
 		if (eq == 0 || dot == 0 || dot > eq) continue
-		sec = substr(a[i], 1, dot - 1)
-		line[sec] = line[sec] substr(a[i], dot + 1, eq - dot - 1) " = " substr(a[i], eq + 1) "\n"
+		sec = substr(a[i], 1, dot - 1); key = substr(a[i], dot + 1, eq - dot - 1)
+		if (!(sec in seen)) { seen[sec] = 1; secs[++ns] = sec }
+		if (!((sec, key) in val)) keys[sec] = keys[sec] " " key
+		val[sec, key] = substr(a[i], eq + 1)
 	}
-	for (s in line) printf "[%s]\n%s\n", s, line[s]
+	for (i = 1; i <= ns; i++) {
+		printf "[%s]\n", secs[i]
+		m = split(keys[secs[i]], k, " ")
+		for (j = 1; j <= m; j++) printf "%s = %s\n", k[j], val[secs[i], k[j]]
+	}
 }' >"$JOB/main.conf"
 : >"$JOB/console.out"
 

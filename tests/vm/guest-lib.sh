@@ -8,7 +8,7 @@ FIX=${BDFU_FIXTURES:-}
 LOGS=${VM_OUT:-$(mktemp -d)}
 HERE_VM=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TARGET_PID=
-exec 6<>/run/bt/idle 2>/dev/null || exec 6< <(sleep 100000)
+exec 6<>/run/bt/idle
 nap() { read -r -t "$1" -u 6; return 0; }
 
 fail() {
@@ -77,3 +77,13 @@ at_exit() {
 	exit $rc
 }
 trap at_exit EXIT
+
+# the profile of the nRF52840 SDK 17.1 test images (IOS-DFU-Library's key), with extra lines
+profile_sdk17() {
+	profile dev "[device dev]" "soc = nrf52840" "sd-fwid = 0x100" "hw-version = 52" \
+		"public-key = $FIX/keys/public/ios-dfu-library-testapp_2cc8db49.pub.pem" "$@"
+}
+APP17=secure/ios_nrf52840_sdk17.1_app/nrf52840_sdk_17.1_app.zip
+# btvirt cannot carry a connection to a static random address (see bluedfu-target(1) and
+# tests/vm/README): the device keeps the controller's public address in both modes here
+ADDR=00:AA:01:01:00:01
