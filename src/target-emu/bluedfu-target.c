@@ -34,6 +34,9 @@ struct _BdfuEmu {
 	gint64 t0;
 	gboolean same_address;
 	gboolean verbose;
+	guint readvertise_s; /* 0 = advertise once per mode */
+	guint readvertise_id;
+	guint announced_gen; /* the registration whose advertisement was announced */
 	gint exit_code;
 
 	/* what bluetoothd has now, and the transition towards the model's mode */
@@ -55,6 +58,9 @@ struct _BdfuEmu {
 	/* faults */
 	guint8 object_type; /* of the last Create: 1 command, 2 data */
 	guint64 fw_bytes;   /* firmware bytes received (data objects) */
+	gint64 data_first;  /* monotonic time of the first and last data Packet write */
+	gint64 data_last;
+	guint64 data_bytes; /* since the device entered DFU mode */
 	guint packets;
 	guint notifications;
 };
@@ -218,6 +224,17 @@ static void
 bdfu_emu_cb_mode_changed(gpointer user_data, BdfuTargetMode mode, const gchar *reason)
 {
 	BdfuEmu *emu = user_data;
+
+	/* what a DFU client achieved, as the device saw it: for scripts and benchmarks */
+	if (mode == BDFU_TARGET_MODE_RESETTING && emu->data_bytes > 0) {
+		gdouble s = MAX(emu->data_last - emu->data_first, 1) / 1e6;
+		bdfu_emu_say(emu,
+			     "data phase: %" G_GUINT64_FORMAT " firmware bytes in %.3f s, %.0f B/s",
+			     emu->data_bytes,
+			     s,
+			     emu->data_bytes / s);
+		emu->data_bytes = 0;
+	}
 	bdfu_emu_say(emu, "mode: %s (%s)", bdfu_emu_mode_name(mode), reason);
 }
 
@@ -253,10 +270,13 @@ bdfu_emu_peer_gone(BdfuEmu *emu, const gchar *why)
 	bdfu_emu_flush_soon(emu);
 }
 
-static void
+/* FALSE when the operation comes from a link the device already dropped */
+static gboolean
 bdfu_emu_peer_seen(BdfuEmu *emu, const gchar *device, guint16 mtu)
 {
 	bdfu_emu_advance(emu);
+	if (device != NULL && g_strcmp0(device, emu->dropping) == 0)
+		return FALSE;
 	if (emu->peer == NULL && device != NULL) {
 		emu->peer = g_strdup(device);
 		if (!bdfu_target_connect(emu->target)) {
@@ -289,6 +309,9 @@ bdfu_emu_device_changed(BdfuEmu *emu, const gchar *path, GVariant *props)
 	gboolean connected = FALSE;
 	if (!g_variant_lookup(props, "Connected", "b", &connected))
 		return;
+	/* the dropped link is really gone, or it is a new one */
+	if (g_strcmp0(path, emu->dropping) == 0)
+		g_clear_pointer(&emu->dropping, g_free);
 	if (connected)
 		bdfu_emu_peer_seen(emu, path, 0);
 	else if (g_strcmp0(path, emu->peer) == 0)
@@ -364,6 +387,10 @@ bdfu_emu_write_packet(BdfuEmu *emu, const guint8 *buf, gsize len)
 			}
 		}
 		emu->fw_bytes += len;
+		emu->data_last = g_get_monotonic_time();
+		if (emu->data_bytes == 0)
+			emu->data_first = emu->data_last;
+		emu->data_bytes += len;
 	}
 	if (!bdfu_target_write_packet(emu->target, buf, len) && emu->verbose)
 		bdfu_emu_say(emu, "Packet write of %" G_GSIZE_FORMAT " bytes not taken", len);
@@ -389,7 +416,8 @@ bdfu_emu_gatt_write(BdfuEmu *emu,
 {
 	guint8 status;
 
-	bdfu_emu_peer_seen(emu, device, mtu);
+	if (!bdfu_emu_peer_seen(emu, device, mtu))
+		return role == BDFU_EMU_ROLE_PACKET ? 0 : 0x0E;
 	switch (role) {
 	case BDFU_EMU_ROLE_CP:
 		if (len >= 2 && buf[0] == BDFU_OP_CREATE)
@@ -471,7 +499,8 @@ bdfu_emu_flush_cb(gpointer user_data)
 					       NULL,
 					       bdfu_emu_disconnect_cb,
 					       NULL);
-			g_clear_pointer(&emu->peer, g_free);
+			g_free(emu->dropping);
+			emu->dropping = g_steal_pointer(&emu->peer);
 			emu->mtu = 0;
 		}
 	}
@@ -621,6 +650,8 @@ bdfu_emu_step(BdfuEmu *emu)
 		}
 		if (emu->peer != NULL) {
 			g_autofree gchar *peer = g_steal_pointer(&emu->peer);
+			g_free(emu->dropping);
+			emu->dropping = g_strdup(peer);
 			bdfu_target_disconnect(emu->target);
 			emu->mtu = 0;
 			bdfu_emu_call(emu, peer, BDFU_EMU_DEVICE_IFACE, "Disconnect", NULL, NULL);
@@ -657,11 +688,13 @@ bdfu_emu_step(BdfuEmu *emu)
 		emu->adv_registered = TRUE;
 		if (emu->address_now != 0)
 			bdfu_emu_address_text(emu->address_now, text);
-		bdfu_emu_say(emu,
-			     "advertising \"%s\" at %s (%s mode)",
-			     bdfu_emu_adv_name(emu),
-			     text,
-			     bdfu_emu_mode_name(want));
+		if (emu->announced_gen != emu->gen)
+			bdfu_emu_say(emu,
+				     "advertising \"%s\" at %s (%s mode)",
+				     bdfu_emu_adv_name(emu),
+				     text,
+				     bdfu_emu_mode_name(want));
+		emu->announced_gen = emu->gen;
 		bdfu_emu_call(emu,
 			      emu->adapter_path,
 			      "org.bluez.LEAdvertisingManager1",
@@ -671,6 +704,27 @@ bdfu_emu_step(BdfuEmu *emu)
 		return;
 	}
 	emu->busy = FALSE;
+}
+
+/* Some controllers report an advertisement only when advertising or scanning starts (BlueZ's
+ * btvirt does): withdrawn and registered again, it reaches centrals that started scanning
+ * since, even when their first report was lost. */
+static gboolean
+bdfu_emu_readvertise_cb(gpointer user_data)
+{
+	BdfuEmu *emu = user_data;
+
+	if (emu->busy || !emu->adv_registered || emu->peer != NULL || emu->app == NULL)
+		return G_SOURCE_CONTINUE;
+	emu->busy = TRUE;
+	emu->adv_registered = FALSE;
+	bdfu_emu_call(emu,
+		      emu->adapter_path,
+		      "org.bluez.LEAdvertisingManager1",
+		      "UnregisterAdvertisement",
+		      g_variant_new("(o)", bdfu_emu_app_get_adv_path(emu->app)),
+		      NULL);
+	return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -760,6 +814,7 @@ main(int argc, char **argv)
 	g_autofree gchar *device = NULL;
 	g_autofree gchar *mode = NULL;
 	gboolean instant_flash = FALSE, same_address = FALSE, verbose = FALSE, version = FALSE;
+	gint readvertise = 0;
 	const GOptionEntry entries[] = {
 	    {"adapter",
 	     'a',
@@ -840,6 +895,10 @@ main(int argc, char **argv)
 		g_printerr("bluedfu-target: '%s' is not an adapter name like hci1\n", adapter);
 		return 2;
 	}
+	if (readvertise < 0 || readvertise > 3600) {
+		g_printerr("bluedfu-target: --readvertise takes 0 to 3600 seconds\n");
+		return 2;
+	}
 	if (mode != NULL && g_strcmp0(mode, "app") != 0 && g_strcmp0(mode, "bootloader") != 0) {
 		g_printerr("bluedfu-target: --mode is app or bootloader, not '%s'\n", mode);
 		return 2;
@@ -906,6 +965,9 @@ main(int argc, char **argv)
 		     emu.dev->id,
 		     adapter,
 		     bdfu_target_get_boot_reason(emu.target));
+	if (readvertise > 0)
+		emu.readvertise_id =
+		    g_timeout_add_seconds((guint)readvertise, bdfu_emu_readvertise_cb, &emu);
 	g_unix_signal_add(SIGINT, bdfu_emu_quit_cb, &emu);
 	g_unix_signal_add(SIGTERM, bdfu_emu_quit_cb, &emu);
 	bdfu_emu_flush_soon(&emu);
@@ -913,6 +975,7 @@ main(int argc, char **argv)
 
 	g_dbus_connection_signal_unsubscribe(emu.bus, emu.signal_id);
 	g_clear_handle_id(&emu.timer_id, g_source_remove);
+	g_clear_handle_id(&emu.readvertise_id, g_source_remove);
 	g_clear_handle_id(&emu.flush_id, g_source_remove);
 	g_clear_pointer(&emu.app, bdfu_emu_app_free);
 	g_queue_clear_full(&emu.values, g_free);
@@ -921,5 +984,6 @@ main(int argc, char **argv)
 	g_object_unref(emu.bus);
 	g_free(emu.adapter_path);
 	g_free(emu.peer);
+	g_free(emu.dropping);
 	return emu.exit_code;
 }

@@ -42,7 +42,7 @@ wait_for() {
 # target_start ARGS...: bluedfu-target on hci1, waits for its first advertisement
 target_start() {
 	: >"$LOGS/target.log"
-	"$TARGET" --adapter hci1 "$@" >>"$LOGS/target.log" 2>&1 &
+	"$TARGET" --adapter hci1 --readvertise 2 "$@" >>"$LOGS/target.log" 2>&1 &
 	TARGET_PID=$!
 	wait_for "$LOGS/target.log" 'advertising' 60 || { cat "$LOGS/target.log"; fail "bluedfu-target did not advertise"; }
 	# the advertisement is registered right after the line
