@@ -47,8 +47,9 @@ struct _BdfuEmu {
 	guint gen;
 	guint64 address_now; /* the static address set, 0 = the controller's own */
 
-	gchar *peer;	    /* object path of the connected central on our adapter */
-	guint16 mtu;	    /* ATT MTU told to the model */
+	gchar *peer;	 /* object path of the connected central on our adapter */
+	gchar *dropping; /* a central we disconnected: its writes still in flight are not taken */
+	guint16 mtu;	 /* ATT MTU told to the model */
 	gboolean drop_peer; /* the model dropped the link: disconnect the central */
 	GQueue values;	    /* BdfuEmuValue to notify/indicate once the write reply is out */
 	guint flush_id;
@@ -301,6 +302,7 @@ bdfu_emu_peer_seen(BdfuEmu *emu, const gchar *device, guint16 mtu)
 			    granted,
 			    granted);
 	}
+	return TRUE;
 }
 
 static void
