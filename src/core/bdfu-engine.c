@@ -23,15 +23,37 @@ typedef enum {
 	ST_DATA_SELECT,
 	ST_DATA_RESUME_EXECUTE, /* Execute on an object boundary after Select: 0x08 is fine */
 	ST_DATA_CREATE,
+	ST_DATA_PREPARE, /* a pause after Create while the target erases the page */
 	ST_DATA_WRITE,
 	ST_DATA_CRC,
-	ST_DATA_RESYNC_PRN, /* Set PRN again after a checksum recovery: resets both counters */
 	ST_DATA_EXECUTE,
 	ST_DONE,
 	ST_FAILED,
 	ST_CANCELLED,
 	ST_LINK_DOWN,
 } EngineState;
+
+/* how careful the data stream is after the device garbled data (§3.4, §9.1) */
+typedef enum {
+	CARE_NORMAL,	 /* options.prn throughout */
+	CARE_SLOW_START, /* PRN 1 for the first packets of each object, then options.prn */
+	CARE_ALWAYS,	 /* PRN 1 throughout, as Android does after a loss */
+} Care;
+
+/* the target's flash queue holds 16 operations and the page erase queued by Create blocks
+ * it: this many packets after Create are sent one receipt at a time */
+#define SLOW_START_PACKETS 16
+/* once data was lost, the pause after each data Create starts here and doubles up to the max
+ * (a page erase takes about 85 ms on nRF52, §9.1; iOS pauses 400 ms) */
+#define PREPARE_DELAY_FIRST_MS 100
+#define PREPARE_DELAY_MAX_MS 800
+
+/* what follows the answer to a data-phase Set PRN */
+typedef enum {
+	AFTER_PRN_SELECT,
+	AFTER_PRN_CREATE,
+	AFTER_PRN_WRITE,
+} AfterPrn;
 
 struct _BdfuEngine {
 	BdfuEngineTransport transport;
@@ -50,6 +72,11 @@ struct _BdfuEngine {
 	guint8 request[BDFU_PROTO_MAX_REQUEST]; /* the outstanding CP request */
 	gsize request_len;
 	gint target_prn; /* what the target was told on this link, -1 = unknown */
+	guint16 prn;	 /* in use for data: options.prn, or 1 while careful */
+	Care care;
+	guint prepare_ms; /* pause after each data Create, 0 = none */
+	guint obj_packets; /* Packet writes since the object was created or resumed */
+	AfterPrn after_prn;
 	guint stray_crc; /* late PRNs that may still arrive after a PRN timeout */
 
 	/* command object */
@@ -61,6 +88,7 @@ struct _BdfuEngine {
 	gsize obj_start;
 	gsize obj_end;
 	gsize sent;
+	gsize rewind_at;       /* where the last rewind inside this object went */
 	guint32 crc_obj_start; /* CRC-32 of firmware[0..obj_start] */
 	guint obj_retries;
 	guint prn_count;
@@ -70,6 +98,8 @@ struct _BdfuEngine {
 	gboolean final_pending;
 
 	guint64 verified;
+	gboolean started;     /* start() was called before: a later one is a reconnect */
+	gboolean reconnected; /* RESUMED still to be said on this link */
 	guint ctrl_writes;
 	guint data_writes;
 };
@@ -99,6 +129,7 @@ bdfu_engine_new(const BdfuEngineTransport *transport,
 	engine->event_func = event_func;
 	engine->user_data = user_data;
 	bdfu_engine_options_init(&engine->options);
+	engine->prn = engine->options.prn;
 	engine->chunk_size = engine->options.chunk_size;
 	engine->state = ST_IDLE;
 	engine->target_prn = -1;
@@ -136,6 +167,8 @@ bdfu_engine_set_options(BdfuEngine *engine, const BdfuEngineOptions *options)
 {
 	g_return_if_fail(engine != NULL && options != NULL);
 	engine->options = *options;
+	engine->prn = options->prn;
+	engine->prepare_ms = options->prepare_delay_ms;
 	if (options->chunk_size != 0)
 		engine->chunk_size = options->chunk_size;
 }
@@ -431,8 +464,9 @@ cmd_checksum(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 static gboolean
 data_begin(BdfuEngine *engine, GError **error)
 {
-	if (engine->target_prn != (gint)engine->options.prn)
-		return send_prn(engine, ST_DATA_PRN, engine->options.prn, error);
+	engine->after_prn = AFTER_PRN_SELECT;
+	if (engine->target_prn != (gint)engine->prn)
+		return send_prn(engine, ST_DATA_PRN, engine->prn, error);
 	return send_select(engine, ST_DATA_SELECT, BDFU_OBJ_DATA, error);
 }
 
@@ -443,7 +477,16 @@ data_create(BdfuEngine *engine, gsize start, GError **error)
 	engine->obj_start = start;
 	engine->obj_end = MIN(start + engine->max_size, engine->fw_len);
 	engine->sent = start;
+	engine->rewind_at = start;
 	engine->resume_final = FALSE;
+	engine->obj_packets = 0;
+	if (engine->care != CARE_NORMAL)
+		engine->prn = 1;
+	/* Set PRN before Create: the target resets its counter on both */
+	if (engine->target_prn != (gint)engine->prn) {
+		engine->after_prn = AFTER_PRN_CREATE;
+		return send_prn(engine, ST_DATA_PRN, engine->prn, error);
+	}
 	return send_create(
 	    engine, ST_DATA_CREATE, BDFU_OBJ_DATA, engine->obj_end - engine->obj_start, error);
 }
@@ -465,13 +508,21 @@ data_write(BdfuEngine *engine, GError **error)
 
 		if (engine->sent >= engine->obj_end)
 			return send_calc_crc(engine, ST_DATA_CRC, error);
+		if (engine->care == CARE_SLOW_START && engine->prn != engine->options.prn &&
+		    engine->obj_packets >= SLOW_START_PACKETS) {
+			/* the erase is over by now: back to the requested interval */
+			engine->prn = engine->options.prn;
+			engine->after_prn = AFTER_PRN_WRITE;
+			return send_prn(engine, ST_DATA_PRN, engine->prn, error);
+		}
 		len = MIN(chunk_len(engine), engine->obj_end - engine->sent);
 		if (!send_data(engine, engine->fw_buf + engine->sent, len, &full, error))
 			return FALSE;
 		if (full)
 			return TRUE;
 		engine->sent += len;
-		if (engine->options.prn != 0 && ++engine->prn_count >= engine->options.prn) {
+		engine->obj_packets++;
+		if (engine->prn != 0 && ++engine->prn_count >= engine->prn) {
 			engine->prn_count = 0;
 			engine->prn_wait = TRUE;
 		}
@@ -479,13 +530,48 @@ data_write(BdfuEngine *engine, GError **error)
 	return TRUE;
 }
 
+/* after garbled data (a packet dropped in the middle shifts all after it), wait for a receipt
+ * after each of the first packets of every object, where the erase queued by Create makes the
+ * target drop packets (§9.1); if that is not enough, after every packet for the rest of the
+ * update (§3.4, as Android does). Packets lost only at the end of what was sent leave a good
+ * prefix and are simply re-sent, without this. */
+static void
+data_more_care(BdfuEngine *engine)
+{
+	guint prepare = CLAMP(engine->prepare_ms * 2, PREPARE_DELAY_FIRST_MS, PREPARE_DELAY_MAX_MS);
+	if (prepare != engine->prepare_ms) {
+		engine->prepare_ms = prepare;
+		emit_log(engine, "data was lost: pausing %u ms after each Create while the device "
+			 "erases the page", prepare);
+	}
+	if (engine->care == CARE_ALWAYS || engine->options.prn == 1)
+		return;
+	engine->care++;
+	if (engine->care == CARE_SLOW_START)
+		emit_log(engine,
+			 "data was garbled: waiting for a receipt after each of the first %u "
+			 "packets of every object from now on",
+			 SLOW_START_PACKETS);
+	else
+		emit_log(engine,
+			 "data was garbled again: waiting for a receipt after every packet from "
+			 "now on");
+}
+
 /* the device lost or garbled this object: Create it again (the target rewinds, §3.2) */
 static gboolean
-data_retry_object(BdfuEngine *engine, guint32 dev_off, guint32 dev_crc, GError **error)
+data_retry_object(BdfuEngine *engine,
+		  guint32 dev_off,
+		  guint32 dev_crc,
+		  gboolean loss,
+		  GError **error)
 {
 	g_autofree gchar *message = NULL;
 	guint32 want = fw_crc(engine, engine->sent);
 
+	/* whatever receipts said, the device's copy of this object is not good */
+	if (engine->verified > engine->obj_start)
+		engine->verified = engine->obj_start;
 	if (++engine->obj_retries > engine->options.max_object_retries) {
 		g_set_error(error,
 			    BDFU_ERROR,
@@ -506,21 +592,32 @@ data_retry_object(BdfuEngine *engine, guint32 dev_off, guint32 dev_crc, GError *
 			    want);
 		return FALSE;
 	}
-	message = g_strdup_printf("firmware object %u/%u failed its checksum (device: offset %u, "
-				  "CRC 0x%08X; expected offset %" G_GSIZE_FORMAT ", CRC 0x%08X): "
-				  "re-sending it from %" G_GSIZE_FORMAT " (attempt %u of %u)",
-				  obj_index(engine, engine->obj_start),
-				  obj_count(engine),
-				  dev_off,
-				  dev_crc,
-				  engine->sent,
-				  want,
-				  engine->obj_start,
-				  engine->obj_retries + 1,
-				  engine->options.max_object_retries + 1);
-	if (engine->verified > engine->obj_start)
-		engine->verified = engine->obj_start;
+	if (!loss)
+		message = g_strdup_printf("firmware object %u/%u: the device will not execute the "
+					  "image it reported complete: re-sending it from "
+					  "%" G_GSIZE_FORMAT " (attempt %u of %u)",
+					  obj_index(engine, engine->obj_start),
+					  obj_count(engine),
+					  engine->obj_start,
+					  engine->obj_retries + 1,
+					  engine->options.max_object_retries + 1);
+	else
+		message =
+		    g_strdup_printf("firmware object %u/%u failed its checksum (device: offset %u, "
+				    "CRC 0x%08X; expected offset %" G_GSIZE_FORMAT ", CRC 0x%08X): "
+				    "re-sending it from %" G_GSIZE_FORMAT " (attempt %u of %u)",
+				    obj_index(engine, engine->obj_start),
+				    obj_count(engine),
+				    dev_off,
+				    dev_crc,
+				    engine->sent,
+				    want,
+				    engine->obj_start,
+				    engine->obj_retries + 1,
+				    engine->options.max_object_retries + 1);
 	emit(engine, BDFU_ENGINE_EVENT_RETRY, engine->obj_start, message);
+	if (loss)
+		data_more_care(engine);
 	return data_create(engine, engine->obj_start, error);
 }
 
@@ -529,7 +626,13 @@ static gboolean
 data_checksum(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 {
 	gsize off = rsp->offset;
+	gboolean resend_prn = engine->prn > 1;
 
+	/* a receipt that timed out may still come, before the checksum answer */
+	if (engine->stray_crc > 0 && off < engine->obj_start) {
+		engine->stray_crc--;
+		return TRUE;
+	}
 	if (off > engine->sent || off < engine->obj_start) {
 		g_set_error(error,
 			    BDFU_ERROR,
@@ -544,15 +647,18 @@ data_checksum(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 		return FALSE;
 	}
 	if (rsp->crc != fw_crc(engine, off))
-		return data_retry_object(engine, rsp->offset, rsp->crc, error);
+		return data_retry_object(engine, rsp->offset, rsp->crc, TRUE, error);
 	if (off > engine->verified || off == engine->obj_end)
 		set_verified(engine, off);
 	if (off == engine->obj_end)
 		return data_execute(engine, error);
 	if (off < engine->sent) {
-		/* packets went missing but what arrived is good: continue from there (§3.4) */
-		if (++engine->obj_retries > engine->options.max_object_retries)
-			return data_retry_object(engine, rsp->offset, rsp->crc, error);
+		/* packets went missing but what arrived is good: continue from there (§3.4);
+		 * only a rewind that makes no progress counts as a failed attempt */
+		if (off <= engine->rewind_at &&
+		    ++engine->obj_retries > engine->options.max_object_retries)
+			return data_retry_object(engine, rsp->offset, rsp->crc, TRUE, error);
+		engine->rewind_at = off;
 		emit_log(engine,
 			 "the device has %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
 			 " bytes sent: re-sending from %" G_GSIZE_FORMAT,
@@ -561,9 +667,11 @@ data_checksum(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 			 off);
 		engine->sent = off;
 	}
-	/* the target's PRN counter is unknown now: setting PRN again resets it */
-	if (engine->options.prn != 0)
-		return send_prn(engine, ST_DATA_RESYNC_PRN, engine->options.prn, error);
+	/* with PRN above 1 the target's counter is unknown now: Set PRN resets it */
+	if (resend_prn) {
+		engine->after_prn = AFTER_PRN_WRITE;
+		return send_prn(engine, ST_DATA_PRN, engine->prn, error);
+	}
 	engine->prn_count = 0;
 	return data_write(engine, error);
 }
@@ -628,15 +736,26 @@ data_selected(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 	}
 	engine->max_size = rsp->max_size;
 	engine->obj_retries = 0;
+	if (off != 0 && engine->options.resume)
+		engine->reconnected = FALSE; /* every path below emits RESUMED */
 	if (off == 0 || !engine->options.resume) {
-		if (engine->verified > 0) {
+		/* after a reconnect, always say where it goes on, even from 0 */
+		if (engine->verified > 0 && !engine->options.resume)
+			message = g_strdup_printf(
+			    "resume is off: sending all %" G_GSIZE_FORMAT " bytes again", size);
+		else if (engine->verified > 0)
 			message = g_strdup_printf("the device kept no firmware data (SDK 16+ drops "
 						  "unsaved progress on disconnect): sending all "
 						  "%" G_GSIZE_FORMAT " bytes again",
 						  size);
-			engine->verified = 0;
+		else if (engine->reconnected)
+			message = g_strdup_printf("reconnected before any firmware was confirmed: "
+						  "starting at 0 of %" G_GSIZE_FORMAT,
+						  size);
+		engine->reconnected = FALSE;
+		engine->verified = 0;
+		if (message != NULL)
 			emit(engine, BDFU_ENGINE_EVENT_RESUMED, 0, message);
-		}
 		engine->crc_obj_start = 0;
 		return data_create(engine, 0, error);
 	}
@@ -693,6 +812,7 @@ data_selected(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 		engine->crc_obj_start = crc_over(0, engine->fw_buf, engine->obj_start);
 		engine->sent = off;
 		engine->prn_count = 0;
+		engine->obj_packets = 0;
 		return data_write(engine, error);
 	}
 	/* object boundary: executed, complete but unexecuted, or next one created-but-empty */
@@ -732,7 +852,6 @@ state_awaits_ctrl(EngineState state)
 	case ST_DATA_RESUME_EXECUTE:
 	case ST_DATA_CREATE:
 	case ST_DATA_CRC:
-	case ST_DATA_RESYNC_PRN:
 	case ST_DATA_EXECUTE:
 		return TRUE;
 	default:
@@ -771,8 +890,11 @@ handle_failure(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 			/* the device will not execute what it reported as complete: send the last
 			 * object again and execute after our own checksum */
 			engine->final_pending = FALSE;
-			return data_retry_object(
-			    engine, (guint32)engine->sent, fw_crc(engine, engine->sent), error);
+			return data_retry_object(engine,
+						 (guint32)engine->sent,
+						 fw_crc(engine, engine->sent),
+						 FALSE,
+						 error);
 		}
 	}
 	if (engine->state == ST_DATA_EXECUTE)
@@ -815,7 +937,12 @@ handle_answer(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 		emit(engine, BDFU_ENGINE_EVENT_INIT_DONE, 0, "the device accepted the init packet");
 		return data_begin(engine, error);
 	case ST_DATA_PRN:
-		engine->target_prn = engine->options.prn;
+		engine->target_prn = engine->prn;
+		engine->prn_count = 0;
+		if (engine->after_prn == AFTER_PRN_CREATE)
+			return data_create(engine, engine->obj_start, error);
+		if (engine->after_prn == AFTER_PRN_WRITE)
+			return data_write(engine, error);
 		return send_select(engine, ST_DATA_SELECT, BDFU_OBJ_DATA, error);
 	case ST_DATA_SELECT:
 		return data_selected(engine, rsp, error);
@@ -824,18 +951,24 @@ handle_answer(BdfuEngine *engine, const BdfuResponse *rsp, GError **error)
 	case ST_DATA_CREATE:
 		engine->prn_count = 0;
 		engine->prn_wait = FALSE;
+		if (engine->prepare_ms > 0) {
+			engine->state = ST_DATA_PREPARE;
+			return TRUE;
+		}
 		return data_write(engine, error);
 	case ST_DATA_CRC:
 		return data_checksum(engine, rsp, error);
-	case ST_DATA_RESYNC_PRN:
-		engine->target_prn = engine->options.prn;
-		engine->prn_count = 0;
-		return data_write(engine, error);
 	case ST_DATA_EXECUTE:
 		return data_executed(engine, error);
 	default:
-		g_assert_not_reached();
+		break;
 	}
+	/* feed() only gets here in a state that awaits an answer */
+	g_set_error(error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_FAILED,
+		    "internal error: answer in engine state %d",
+		    engine->state);
 	return FALSE;
 }
 
@@ -968,6 +1101,8 @@ bdfu_engine_start(BdfuEngine *engine, GError **error)
 		engine->state = ST_FAILED;
 		return BDFU_ENGINE_STATUS_FAILED;
 	}
+	engine->reconnected = engine->started;
+	engine->started = TRUE;
 	/* a fresh link: nothing is in flight and the target's PRN setting is unknown */
 	engine->target_prn = -1;
 	engine->stray_crc = 0;
@@ -1030,6 +1165,10 @@ bdfu_engine_timeout(BdfuEngine *engine, GError **error)
 	g_return_val_if_fail(engine != NULL, BDFU_ENGINE_STATUS_FAILED);
 	if (check_stopped(engine, &status, error))
 		return status;
+	if (engine->state == ST_DATA_PREPARE) {
+		ok = data_write(engine, &error_local);
+		return finish(engine, ok, error_local, error);
+	}
 	if (engine->state == ST_DATA_WRITE && engine->prn_wait) {
 		/* a lost receipt notification: the checksum tells where the device is */
 		emit_log(engine,
@@ -1056,7 +1195,16 @@ bdfu_engine_is_awaiting_response(BdfuEngine *engine)
 	g_return_val_if_fail(engine != NULL, FALSE);
 	if (engine->state == ST_DATA_WRITE)
 		return engine->prn_wait;
+	if (engine->state == ST_DATA_PREPARE)
+		return TRUE;
 	return state_awaits_ctrl(engine->state);
+}
+
+guint
+bdfu_engine_get_wait_ms(BdfuEngine *engine)
+{
+	g_return_val_if_fail(engine != NULL, 0);
+	return engine->state == ST_DATA_PREPARE ? engine->prepare_ms : 0;
 }
 
 void

@@ -50,6 +50,8 @@ typedef struct {
 	gsize chunk_size;	  /* max Packet write = ATT MTU - 3; rounded down to a multiple of 4 */
 	gboolean resume;	  /* use Select's offset/CRC to continue (default TRUE) */
 	guint max_object_retries; /* CRC mismatches tolerated per object (default 3) */
+	guint prepare_delay_ms;	  /* pause after each data Create before its first packet; the
+				   * engine raises it itself once data is lost (default 0) */
 } BdfuEngineOptions;
 
 void
@@ -88,6 +90,10 @@ BdfuEngineStatus
 bdfu_engine_timeout(BdfuEngine *engine, GError **error);
 gboolean
 bdfu_engine_is_awaiting_response(BdfuEngine *engine);
+/* non-zero while the engine pauses on purpose (the target erases the page a data Create
+ * queued, PROTOCOL.md §9.1): the owner's timer is this long instead of its response timeout */
+guint
+bdfu_engine_get_wait_ms(BdfuEngine *engine);
 /* the link dropped: forget everything in flight; bdfu_engine_start() resumes later */
 void
 bdfu_engine_link_lost(BdfuEngine *engine);

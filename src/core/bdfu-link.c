@@ -431,6 +431,7 @@ gboolean
 bdfu_link_write_ctrl(BdfuLink *link, const guint8 *buf, gsize len)
 {
 	g_return_val_if_fail(link != NULL, FALSE);
+	g_return_val_if_fail(buf != NULL || len == 0, FALSE);
 	if (len == 0)
 		return FALSE;
 	return bdfu_link_queue(link, BDFU_LINK_TX_CTRL, buf, len);
@@ -440,6 +441,7 @@ gboolean
 bdfu_link_write_data(BdfuLink *link, const guint8 *buf, gsize len, gboolean *queue_full)
 {
 	g_return_val_if_fail(link != NULL, FALSE);
+	g_return_val_if_fail(buf != NULL || len == 0, FALSE);
 	if (queue_full != NULL)
 		*queue_full = FALSE;
 	if (len == 0 || !bdfu_link_can_write(link, len))
@@ -466,6 +468,7 @@ gboolean
 bdfu_link_write_buttonless(BdfuLink *link, const guint8 *buf, gsize len)
 {
 	g_return_val_if_fail(link != NULL, FALSE);
+	g_return_val_if_fail(buf != NULL || len == 0, FALSE);
 	if (len == 0)
 		return FALSE;
 	return bdfu_link_queue(link, BDFU_LINK_TX_BUTTONLESS, buf, len);

@@ -3,7 +3,6 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <zip.h>
@@ -407,6 +406,37 @@ bdfu_json_check_depth(const gchar *text, gsize len, guint max_depth, GError **er
 	return TRUE;
 }
 
+/* cJSON keeps the first of two equal keys, Python's json the last: refuse the ambiguity */
+static gboolean
+bdfu_json_check_duplicates(const cJSON *node, GError **error)
+{
+	g_autoptr(GHashTable) keys = NULL;
+	const cJSON *child;
+
+	if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
+		return TRUE;
+	if (cJSON_IsObject(node))
+		keys = g_hash_table_new(g_str_hash, g_str_equal);
+	cJSON_ArrayForEach(child, node)
+	{
+		if (keys != NULL && child->string != NULL) {
+			if (!g_hash_table_add(keys, child->string)) {
+				g_set_error(error,
+					    BDFU_ERROR,
+					    BDFU_ERROR_BAD_PACKAGE,
+					    "manifest.json has the key '%s' twice in one object "
+					    "(duplicate key): tools disagree on which one "
+					    "counts; " BDFU_REBUILD,
+					    child->string);
+				return FALSE;
+			}
+		}
+		if (!bdfu_json_check_duplicates(child, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 static cJSON *
 bdfu_package_parse_manifest(BdfuPackageReader *reader, GError **error)
 {
@@ -468,6 +498,8 @@ bdfu_package_parse_manifest(BdfuPackageReader *reader, GError **error)
 			return NULL;
 		}
 	}
+	if (!bdfu_json_check_duplicates(root, error))
+		return NULL;
 	if (!cJSON_IsObject(root)) {
 		g_set_error_literal(error,
 				    BDFU_ERROR,
@@ -492,7 +524,7 @@ bdfu_manifest_get_size(const cJSON *obj,
 	if (item == NULL)
 		return TRUE;
 	v = cJSON_IsNumber(item) ? item->valuedouble : -1;
-	if (!cJSON_IsNumber(item) || !(v >= 0 && v <= G_MAXUINT32) || floor(v) != v) {
+	if (!cJSON_IsNumber(item) || !(v >= 0 && v <= G_MAXUINT32) || (gdouble)(guint32)v != v) {
 		g_set_error(
 		    error,
 		    BDFU_ERROR,
@@ -637,7 +669,6 @@ bdfu_package_read_parts(BdfuPackageReader *reader,
 			BdfuPackage *package,
 			GError **error)
 {
-	gboolean seen[G_N_ELEMENTS(bdfu_part_names)] = {FALSE};
 	const cJSON *child;
 
 	cJSON_ArrayForEach(child, manifest)
@@ -673,16 +704,6 @@ bdfu_package_read_parts(BdfuPackageReader *reader,
 			    g_strdup_printf("manifest.json: unknown key '%s' ignored", key));
 			continue;
 		}
-		if (seen[type]) {
-			g_set_error(
-			    error,
-			    BDFU_ERROR,
-			    BDFU_ERROR_BAD_PACKAGE,
-			    "manifest.json lists the %s twice (duplicate key): " BDFU_REBUILD,
-			    key);
-			return FALSE;
-		}
-		seen[type] = TRUE;
 		part = bdfu_package_read_part(reader, (BdfuPartType)type, child, error);
 		if (part == NULL)
 			return FALSE;

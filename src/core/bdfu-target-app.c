@@ -11,7 +11,7 @@ static guint64
 bdfu_target_settings_write_us(BdfuTarget *target)
 {
 	guint64 write_us = (guint64)(target->page_size / 4) * target->config.flash_word_write_us;
-	return (target->config.page_erase_us + write_us) * target->config.flash_slowdown;
+	return (bdfu_target_page_erase_us(target) + write_us) * target->config.flash_slowdown;
 }
 
 void
@@ -26,8 +26,11 @@ static void
 bdfu_target_app_respond(BdfuTarget *target, guint8 opcode, guint8 result)
 {
 	guint8 buf[3] = {BDFU_BUTTONLESS_OP_RESPONSE, opcode, result};
+	/* SDK 12/13 define only success, not supported and operation failed */
+	if (target->config.sdk_major < 14 && result > BDFU_BUTTONLESS_RES_OPERATION_FAILED)
+		buf[2] = BDFU_BUTTONLESS_RES_OPERATION_FAILED;
 	if (result != BDFU_BUTTONLESS_RES_SUCCESS)
-		bdfu_target_log(target, "buttonless 0x%02X answered 0x%02X", opcode, result);
+		bdfu_target_log(target, "buttonless 0x%02X answered 0x%02X", opcode, buf[2]);
 	bdfu_target_indicate(target, buf, sizeof(buf));
 }
 
@@ -67,7 +70,12 @@ bdfu_target_app_async_due(BdfuTarget *target)
 		return;
 	}
 	if (op == BDFU_BUTTONLESS_OP_ENTER_BOOTLOADER) {
-		/* bonded: the peer's keys are in the bootloader settings now */
+		/* bonded: the peer's keys are in the bootloader settings now; with the peer
+		 * gone nobody confirms, so the app goes on into the bootloader */
+		if (!target->connected) {
+			bdfu_target_arm(target, BDFU_TIMER_APP_JUMP, target->now);
+			return;
+		}
 		target->app_awaiting_confirm = TRUE;
 		bdfu_target_app_respond(target, op, BDFU_BUTTONLESS_RES_SUCCESS);
 	}

@@ -16,14 +16,17 @@ static void
 bdfu_target_activate_softdevice(BdfuTarget *target, const guint8 *image, gsize len)
 {
 	BdfuSdInfoStruct sd = {0};
+	gboolean major_changed;
 	guint32 app_start;
 
 	/* post-validation found it, so it is there */
 	if (!bdfu_image_find_sd_info(image, MIN(len, target->activation_sd_size), &sd))
 		return;
 	app_start = bdfu_target_round_page(target, sd.sd_end);
-	if (target->app_valid && (app_start != target->app_start ||
-				  sd.version / 1000000 != target->sd_version / 1000000)) {
+	/* old info structs carry no version: only the app start tells then */
+	major_changed = sd.version != 0 && target->sd_version != 0 &&
+			sd.version / 1000000 != target->sd_version / 1000000;
+	if (target->app_valid && (app_start != target->app_start || major_changed)) {
 		bdfu_target_log(target,
 				"the new SoftDevice moves the application start from 0x%X "
 				"to 0x%X or changes its major version: application "

@@ -257,7 +257,7 @@ bdfu_target_create_data(BdfuTarget *target, guint32 size)
 	target->data_object_size = size;
 	pages = (size + target->page_size - 1) / target->page_size;
 	/* the erase is only queued: the answer goes out before it is done (§9.1) */
-	bdfu_target_flash_queue(target, (guint64)pages * target->config.page_erase_us, 0, FALSE);
+	bdfu_target_flash_queue(target, pages * bdfu_target_page_erase_us(target), 0, FALSE);
 	bdfu_target_log(target,
 			"data object %u bytes at %u: erase of %u page(s) queued",
 			size,
@@ -329,6 +329,8 @@ bdfu_target_finish_image(BdfuTarget *target)
 	target->cmd_size = target->cmd_offset = target->cmd_crc = 0;
 	memset(&target->saved, 0, sizeof(target->saved));
 	bdfu_target_disarm(target, BDFU_TIMER_INACTIVITY);
+	target->complete_reason =
+	    result == BDFU_RES_SUCCESS ? "DFU complete" : "DFU complete, image rejected";
 	bdfu_target_arm(target, BDFU_TIMER_COMPLETE, target->now + delay_us);
 }
 
@@ -387,6 +389,7 @@ bdfu_target_handle_abort(BdfuTarget *target)
 	/* no answer: the aborted event resets the device first (§2.2) */
 	bdfu_target_log(target, "Abort: resetting");
 	if (target->config.sdk_major >= 16) {
+		target->complete_reason = "DFU aborted by the client";
 		bdfu_target_arm(target, BDFU_TIMER_COMPLETE, target->now + 200000);
 		bdfu_target_disarm(target, BDFU_TIMER_INACTIVITY);
 	} else {

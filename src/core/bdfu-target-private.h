@@ -125,6 +125,7 @@ struct _BdfuTarget {
 	gboolean activation_has_version;
 	guint32 activation_sd_size;
 	guint64 copy_us;
+	const gchar *complete_reason; /* why BDFU_TIMER_COMPLETE resets */
 };
 
 /* bdfu-target.c */
@@ -150,6 +151,9 @@ void
 bdfu_target_restart_inactivity(BdfuTarget *target);
 guint32
 bdfu_target_bank0_end(BdfuTarget *target);
+/* one flash page of this chip (config.page_erase_us is for a 4 KiB page) */
+guint64
+bdfu_target_page_erase_us(BdfuTarget *target);
 
 /* bdfu-target-dfu.c */
 void

@@ -389,7 +389,7 @@ bdfu_target_validate_image(BdfuTarget *target, guint8 *ext)
 		    bdfu_round_up(target->image_size, target->page_size) / target->page_size;
 		guint64 page_write_us =
 		    (guint64)(target->page_size / 4) * target->config.flash_word_write_us;
-		target->copy_us = pages * (target->config.page_erase_us + page_write_us) *
+		target->copy_us = pages * (bdfu_target_page_erase_us(target) + page_write_us) *
 				  target->config.flash_slowdown;
 	}
 	bdfu_target_log(target,

@@ -99,6 +99,12 @@ bdfu_target_bank0_end(BdfuTarget *target)
 	return target->config.bootloader_start - reserved;
 }
 
+guint64
+bdfu_target_page_erase_us(BdfuTarget *target)
+{
+	return (guint64)target->config.page_erase_us * target->page_size / BDFU_TARGET_DATA_MAX;
+}
+
 /* "S132 5.0.0" → 5000000; 0 when the table has no version */
 static guint32
 bdfu_target_version_from_name(const gchar *name)
@@ -286,7 +292,10 @@ bdfu_target_fire(BdfuTarget *target, BdfuTargetTimer timer)
 		bdfu_target_dfu_execute_due(target);
 		break;
 	case BDFU_TIMER_COMPLETE:
-		bdfu_target_reset(target, TRUE, "DFU complete");
+		bdfu_target_reset(target,
+				  TRUE,
+				  target->complete_reason != NULL ? target->complete_reason
+								  : "DFU complete");
 		break;
 	case BDFU_TIMER_BOOT:
 		bdfu_target_boot(target);
@@ -425,6 +434,11 @@ bdfu_target_connect(BdfuTarget *target)
 		return FALSE;
 	if (target->mode != BDFU_TARGET_MODE_APP && target->mode != BDFU_TARGET_MODE_DFU)
 		return FALSE;
+	/* the bonded bootloader only accepts connect requests from its whitelist */
+	if (target->mode == BDFU_TARGET_MODE_DFU && target->config.bonded && !target->peer_bonded)
+		return FALSE;
+	/* a central connecting again has given up the old link by now */
+	bdfu_target_disarm(target, BDFU_TIMER_SUPERVISION);
 	target->connected = TRUE;
 	target->mtu = 23;
 	target->cp_notify = FALSE;

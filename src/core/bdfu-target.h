@@ -40,10 +40,12 @@ typedef struct {
 	guint16 max_att_mtu;	   /* 247 for SDK 15+, 23 before */
 	gboolean save_progress_in_flash; /* SDK 16+: NRF_DFU_SAVE_PROGRESS_IN_FLASH (default 0) */
 	guint32 flash_word_write_us;	 /* 41 */
-	guint32 page_erase_us;		 /* 85000 */
+	guint32 page_erase_us;		 /* 85000, per 4 KiB (nRF51 1 KiB pages: a quarter) */
 	guint32 flash_slowdown;		 /* multiplier for "slow flash" faults (1) */
 	gboolean never_answer;		 /* fault: CP requests vanish */
-	guint32 boot_time_ms;		 /* reset to first advertisement (default 300) */
+	guint32 boot_time_ms;		 /* reset to first advertisement (default 300); an
+					  * activation adds the bank copy: pages x (erase +
+					  * page write) x flash_slowdown */
 	gchar *app_name;		 /* application's advertised name */
 } BdfuTargetConfig;
 /* Defaults left at 0 by bdfu_target_config_init() and resolved by bdfu_target_new():
@@ -55,14 +57,22 @@ bdfu_target_config_init(BdfuTargetConfig *config);
 void
 bdfu_target_config_clear(BdfuTargetConfig *config);
 
+/* When the callbacks run: CP answers, PRNs and buttonless answers that need no flash are
+ * called synchronously from inside write_cp()/write_packet()/write_buttonless(), after the
+ * target's state is updated; answers that wait for flash (data Execute, the last Execute,
+ * set-name, bonded enter), disconnects and mode changes are called from inside advance() at
+ * the virtual time they are due. The callbacks must not free the target. */
 typedef struct {
 	/* a CP notification (bootloader) */
 	void (*notify)(gpointer user_data, const guint8 *buf, gsize len);
 	/* a buttonless indication (application) */
 	void (*indicate)(gpointer user_data, const guint8 *buf, gsize len);
-	/* the target dropped the link (reason: HCI code, 0x13 after the last Execute) */
+	/* the target dropped the link (reason: HCI code, 0x13 after the last Execute and the
+	 * buttonless jump; 0x08 supervision timeout when it reset without disconnecting:
+	 * inactivity, Abort in SDK 15.x). Not called for bdfu_target_disconnect(). */
 	void (*disconnected)(gpointer user_data, guint8 reason);
-	/* the target finished booting into a mode; reason explains the decision */
+	/* the mode changed: RESETTING at a reset, then the mode the boot decided; reason explains
+	 * it (not called for the initial boot inside bdfu_target_new()) */
 	void (*mode_changed)(gpointer user_data, BdfuTargetMode mode, const gchar *reason);
 	void (*log)(gpointer user_data, const gchar *message);
 } BdfuTargetCallbacks;
@@ -93,7 +103,8 @@ bdfu_target_get_mode(BdfuTarget *target);
 /* 0, or 1 when the unbonded bootloader advertises at address+1 */
 guint
 bdfu_target_get_address_increment(BdfuTarget *target);
-/* the advertised name: app name, "DfuTarg" or the name set through buttonless */
+/* the advertised name: app name, "DfuTarg" or the name set through buttonless; NULL while
+ * RESETTING or SILENT (not advertising) */
 const gchar *
 bdfu_target_get_adv_name(BdfuTarget *target);
 /* what the last reset decided and why ("application 0x26000 valid, vector table sane") */
@@ -110,8 +121,10 @@ gboolean
 bdfu_target_is_bonded(BdfuTarget *target);
 
 /* link events from the host side */
+/* FALSE when not connectable now (RESETTING, SILENT, already connected, or a bonded
+ * bootloader and the central not bonded); the ATT MTU starts at 23 and every CCCD off */
 gboolean
-bdfu_target_connect(BdfuTarget *target); /* FALSE when not connectable now */
+bdfu_target_connect(BdfuTarget *target);
 void
 bdfu_target_disconnect(BdfuTarget *target);
 gboolean
@@ -124,16 +137,22 @@ bdfu_target_set_peer_bonded(BdfuTarget *target, gboolean bonded);
 guint16
 bdfu_target_exchange_mtu(BdfuTarget *target, guint16 requested);
 
-/* bootloader GATT: returns an ATT status (0 = accepted, 0xFD = CCCD not enabled, ...) */
+/* bootloader GATT: returns an ATT status (0 = accepted, 0xFD = CCCD not enabled, 0x01 = no
+ * link or not in DFU mode, 0x0D = length 0 or over 23). SDK 15+ do not check request
+ * lengths: a short write reads the stale bytes of the previous request. */
 void
 bdfu_target_set_cp_notify(BdfuTarget *target, gboolean enabled);
 guint8
 bdfu_target_write_cp(BdfuTarget *target, const guint8 *buf, gsize len);
-/* a Packet write arriving at the target; FALSE when dropped (no buffer / unaligned) */
+/* a Packet write arriving at the target; FALSE when it was silently dropped (no receive
+ * buffer, flash queue full, length not a multiple of 4 for data) or cannot be written (no
+ * link, not in DFU mode, longer than MTU-3). Writes the request handler refuses (beyond the
+ * object, no init) return TRUE: only a PRN tells. */
 gboolean
 bdfu_target_write_packet(BdfuTarget *target, const guint8 *buf, gsize len);
 
-/* application GATT: the buttonless characteristic */
+/* application GATT: the buttonless characteristic; ATT status as for write_cp() (0xFD when
+ * indications are off) */
 void
 bdfu_target_set_buttonless_indicate(BdfuTarget *target, gboolean enabled);
 guint8
@@ -142,7 +161,8 @@ bdfu_target_write_buttonless(BdfuTarget *target, const guint8 *buf, gsize len);
 void
 bdfu_target_confirm_indication(BdfuTarget *target);
 
-/* counters for tests: packets dropped for lack of a buffer, flash bytes written */
+/* counters for tests: Packet writes silently dropped (any of the reasons above), bytes of
+ * firmware written to flash so far */
 guint
 bdfu_target_get_dropped_packets(BdfuTarget *target);
 guint64

@@ -262,8 +262,11 @@ bdfud_job_start(BdfudJob *self, BdfuBackend *backend, gboolean resumed)
 	g_return_if_fail(self->job == NULL);
 	self->resumed = resumed;
 	self->job = bdfu_update_job_new(backend, self->zip, target, &e->options);
-	if (resumed)
+	if (resumed) {
 		bdfu_update_job_set_first_part(self->job, e->part);
+		if (e->dfu_address != NULL)
+			bdfu_update_job_set_resume_address(self->job, e->dfu_address);
+	}
 	g_signal_connect(self->job, "event", G_CALLBACK(bdfud_job_event_cb), self);
 	self->state = "running";
 	bdfud_job_changed(self, "State", TRUE);

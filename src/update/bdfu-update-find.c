@@ -9,6 +9,8 @@
 #define BDFU_BUTTONLESS_TIMEOUT_MS 5000
 #define BDFU_REBOOT_TIMEOUT_MS 5000
 #define BDFU_CONFIRM_SCAN_MS 2000
+/* a bootloader that took the last Execute may advertise a little longer before it resets */
+#define BDFU_PRESUMED_GRACE_US (5 * G_USEC_PER_SEC)
 
 /* the bootloader adds one to the last octet; the app is therefore one below (unbonded) */
 static gchar *
@@ -38,6 +40,53 @@ bdfu_update_job_emit_found(BdfuUpdateJob *self, const BdfuDeviceInfo *info)
 }
 
 static void
+bdfu_update_job_not_found(BdfuUpdateJob *self)
+{
+	bdfu_update_job_return_error(
+	    self,
+	    g_error_new(BDFU_ERROR,
+			BDFU_ERROR_NOT_FOUND,
+			"no device matching '%s' was seen advertising within %u s.\n"
+			"Fix: check that it is powered and in range, and that the name or "
+			"address is right (`bluedfu scan --all` lists what is around)",
+			self->target,
+			self->options.scan_timeout_ms / 1000));
+}
+
+/* the bootloader of a journaled job may still hold the link its dead client left up */
+static void
+bdfu_update_job_resume_connected_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	BdfuUpdateJob *self = BDFU_UPDATE_JOB(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(BdfuConnection) conn =
+	    bdfu_backend_connect_finish(BDFU_BACKEND(source), res, &error);
+	BdfuDeviceInfo info = {0};
+
+	if (self->task == NULL)
+		return;
+	if (conn == NULL || bdfu_connection_get_mode(conn) != BDFU_DEVICE_MODE_DFU) {
+		if (conn != NULL)
+			bdfu_connection_disconnect_async(conn, NULL, NULL, NULL);
+		bdfu_update_job_not_found(self);
+		return;
+	}
+	info.address = self->resume_address;
+	info.mode = BDFU_DEVICE_MODE_DFU;
+	bdfu_update_job_emit_found(self, &info);
+	g_free(self->address);
+	self->address = g_strdup(self->resume_address);
+	g_free(self->dfu_address);
+	self->dfu_address = g_strdup(self->resume_address);
+	g_free(self->app_address);
+	self->app_address = bdfu_address_decrement(self->resume_address);
+	self->started_in_dfu = TRUE;
+	bdfu_update_job_attach_connection(self, conn);
+	self->step = BDFU_UPDATE_STEP_PART;
+	bdfu_update_job_step(self);
+}
+
+static void
 bdfu_update_job_find_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	BdfuUpdateJob *self = BDFU_UPDATE_JOB(user_data);
@@ -51,16 +100,17 @@ bdfu_update_job_find_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		bdfu_update_job_return_error(self, g_steal_pointer(&error));
 		return;
 	}
+	if (devices->len == 0 && self->resume_address != NULL) {
+		bdfu_update_job_emit_message(self, "log",
+					     "the bootloader does not advertise: trying the link a "
+					     "previous run may have left up");
+		bdfu_backend_connect_async(self->backend, self->resume_address,
+					   bdfu_update_job_get_cancellable(self),
+					   bdfu_update_job_resume_connected_cb, self);
+		return;
+	}
 	if (devices->len == 0) {
-		bdfu_update_job_return_error(
-		    self,
-		    g_error_new(BDFU_ERROR,
-				BDFU_ERROR_NOT_FOUND,
-				"no device matching '%s' was seen advertising within %u s.\n"
-				"Fix: check that it is powered and in range, and that the name or "
-				"address is right (`bluedfu scan --all` lists what is around)",
-				self->target,
-				self->options.scan_timeout_ms / 1000));
+		bdfu_update_job_not_found(self);
 		return;
 	}
 	info = g_ptr_array_index(devices, 0);
@@ -293,6 +343,14 @@ bdfu_update_job_app_connected_cb(GObject *source, GAsyncResult *res, gpointer us
 		bdfu_update_job_step(self);
 		return;
 	}
+	if (bdfu_connection_get_mode(conn) == BDFU_DEVICE_MODE_APP_BUTTONLESS_BONDED &&
+	    !self->bonded) {
+		/* adverts don't tell 8EC90003 from 8EC90004; the GATT table does: the bonded
+		 * bootloader keeps the application's address */
+		self->bonded = TRUE;
+		g_free(self->dfu_address);
+		self->dfu_address = g_strdup(self->app_address);
+	}
 	bdfu_connection_enable_buttonless_async(conn,
 						bdfu_update_job_get_cancellable(self),
 						bdfu_update_job_buttonless_enabled_cb,
@@ -437,8 +495,13 @@ bdfu_update_job_confirm_scan_cb(GObject *source, GAsyncResult *res, gpointer use
 						   self);
 			return;
 		}
-		if (info->mode == BDFU_DEVICE_MODE_DFU)
+		if (info->mode == BDFU_DEVICE_MODE_DFU) {
 			self->seen_dfu_after_update = TRUE;
+			if (bdfu_backend_get_time_us(self->backend) - self->confirm_start_us >=
+				BDFU_PRESUMED_GRACE_US &&
+			    bdfu_update_job_retry_presumed_part(self))
+				return;
+		}
 	}
 	if (bdfu_backend_get_time_us(self->backend) < self->boot_deadline_us) {
 		bdfu_update_job_confirm_scan(self);
@@ -475,8 +538,8 @@ void
 bdfu_update_job_confirm_boot(BdfuUpdateJob *self)
 {
 	bdfu_update_job_drop_connection(self);
-	self->boot_deadline_us = bdfu_backend_get_time_us(self->backend) +
-				 (gint64)self->options.boot_timeout_ms * 1000;
+	self->confirm_start_us = bdfu_backend_get_time_us(self->backend);
+	self->boot_deadline_us = self->confirm_start_us + (gint64)self->options.boot_timeout_ms * 1000;
 	bdfu_update_job_emit_message(self, "rebooting", "waiting for the application to start");
 	bdfu_update_job_confirm_scan(self);
 }

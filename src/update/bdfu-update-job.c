@@ -85,6 +85,7 @@ bdfu_update_job_finalize(GObject *object)
 	g_free(self->app_address);
 	g_free(self->dfu_address);
 	g_free(self->dfu_name);
+	g_free(self->resume_address);
 	G_OBJECT_CLASS(bdfu_update_job_parent_class)->finalize(object);
 }
 
@@ -177,6 +178,13 @@ bdfu_update_job_set_first_part(BdfuUpdateJob *self, guint part)
 	self->first_part = part;
 }
 
+void
+bdfu_update_job_set_resume_address(BdfuUpdateJob *self, const gchar *dfu_address)
+{
+	g_free(self->resume_address);
+	self->resume_address = g_strdup(dfu_address);
+}
+
 /* the package is parsed and checked before anything goes on air */
 static gboolean
 bdfu_update_job_check_package(BdfuUpdateJob *self, GError **error)
@@ -262,6 +270,12 @@ bdfu_update_job_return_error(BdfuUpdateJob *self, GError *error)
 	if (task == NULL) {
 		g_error_free(error);
 		return;
+	}
+	/* whichever async step noticed it, a cancel ends as one error (exit 9) */
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_error_free(error);
+		error = g_error_new_literal(BDFU_ERROR, BDFU_ERROR_CANCELLED,
+					    "the update was cancelled");
 	}
 	bdfu_update_job_cancel_timers(self);
 	bdfu_update_job_drop_connection(self);
@@ -399,6 +413,8 @@ bdfu_update_job_run_async(BdfuUpdateJob *self,
 
 	self->task = g_task_new(self, cancellable, callback, user_data);
 	g_task_set_source_tag(self->task, bdfu_update_job_run_async);
+	/* the job reports a cancel itself, as BDFU_ERROR_CANCELLED */
+	g_task_set_check_cancellable(self->task, FALSE);
 	if (cancellable != NULL)
 		self->cancel_id = g_cancellable_connect(cancellable,
 							G_CALLBACK(bdfu_update_job_cancelled_cb),

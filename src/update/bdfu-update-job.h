@@ -64,6 +64,11 @@ bdfu_update_job_get_dfu_address(BdfuUpdateJob *self);
 /* skip finished parts when resuming a journaled job (0-based index of the first part to send) */
 void
 bdfu_update_job_set_first_part(BdfuUpdateJob *self, guint part);
+/* a journaled job taken up again: where its bootloader was last seen. A client that died
+ * leaves BlueZ's link up (BLUEZ.md §8, #13), so a bootloader that does not advertise is also
+ * tried there directly. */
+void
+bdfu_update_job_set_resume_address(BdfuUpdateJob *self, const gchar *dfu_address);
 
 void
 bdfu_update_job_run_async(BdfuUpdateJob *self,

@@ -35,6 +35,7 @@ struct _BdfuUpdateJob {
 	gchar *app_address; /* where the application advertises */
 	gchar *dfu_address; /* where the bootloader advertises */
 	gchar *dfu_name;    /* the unique name given through buttonless, if any */
+	gchar *resume_address; /* a journaled job's bootloader, tried directly when silent */
 	gboolean bonded;
 	gboolean started_in_dfu;
 
@@ -49,6 +50,7 @@ struct _BdfuUpdateJob {
 	BdfuEngine *engine;
 	guint retries_left;
 	gboolean part_done;	 /* final Execute acknowledged or presumed */
+	guint presumed_part;	 /* 1 + index of an image whose final Execute answer was lost */
 	gboolean in_transfer;	 /* link loss now means reconnect + resume */
 	guint64 bytes_before_part;
 	guint64 bytes_total;
@@ -64,6 +66,7 @@ struct _BdfuUpdateJob {
 
 	/* confirm boot */
 	gint64 boot_deadline_us;
+	gint64 confirm_start_us;
 	gboolean seen_dfu_after_update;
 
 	/* timers, all on the backend's clock */
@@ -122,5 +125,8 @@ void
 bdfu_update_job_on_disconnected(BdfuUpdateJob *self, guint reason);
 void
 bdfu_update_job_on_indication(BdfuUpdateJob *self, GBytes *value);
+/* the image whose final Execute was presumed is still wanted: the device stayed in DFU mode */
+gboolean
+bdfu_update_job_retry_presumed_part(BdfuUpdateJob *self);
 
 G_END_DECLS

@@ -17,6 +17,23 @@ bdfu_update_job_current_part(BdfuUpdateJob *self)
 
 static void
 bdfu_update_job_handle_status(BdfuUpdateJob *self, BdfuEngineStatus status, GError *error);
+static void
+bdfu_update_job_part_finish(BdfuUpdateJob *self);
+
+/* the link went while the last Execute was on its way: the device most likely took it and is
+ * resetting (PROTOCOL.md §3.6); confirming the boot tells, and a device still in its
+ * bootloader gets the image resumed */
+static void
+bdfu_update_job_presume_part_done(BdfuUpdateJob *self)
+{
+	bdfu_update_job_emit_message(self,
+				     "log",
+				     "the link dropped right after the final Execute: the "
+				     "device is activating the image");
+	self->part_done = TRUE;
+	self->presumed_part = self->part + 1;
+	bdfu_update_job_part_finish(self);
+}
 
 /* the engine's transport ----------------------------------------------------------------------- */
 
@@ -32,6 +49,11 @@ bdfu_update_job_ctrl_written_cb(GObject *source, GAsyncResult *res, gpointer use
 	if (self->task == NULL || self->conn != BDFU_CONNECTION(source) ||
 	    !bdfu_connection_is_connected(self->conn))
 		return;
+	if (self->engine != NULL && bdfu_engine_final_execute_pending(self->engine)) {
+		bdfu_update_job_drop_connection(self);
+		bdfu_update_job_presume_part_done(self);
+		return;
+	}
 	g_prefix_error(&error, "Control Point write failed: ");
 	bdfu_update_job_handle_status(self, BDFU_ENGINE_STATUS_FAILED, g_steal_pointer(&error));
 }
@@ -174,6 +196,8 @@ bdfu_update_job_part_finish(BdfuUpdateJob *self)
 
 	self->bytes_before_part += self->part_size;
 	self->part_bytes_done = 0;
+	if (self->presumed_part != self->part + 1)
+		self->presumed_part = 0;
 	g_clear_pointer(&self->engine, bdfu_engine_free);
 	/* an unbonded bootloader's GATT cache must not outlive it (BLUEZ.md §1.7) */
 	if (!self->bonded && self->dfu_address != NULL)
@@ -227,12 +251,15 @@ bdfu_update_job_handle_status(BdfuUpdateJob *self, BdfuEngineStatus status, GErr
 	}
 	switch (status) {
 	case BDFU_ENGINE_STATUS_CONTINUE:
-		if (bdfu_engine_is_awaiting_response(self->engine))
+		if (bdfu_engine_is_awaiting_response(self->engine)) {
+			guint wait_ms = bdfu_engine_get_wait_ms(self->engine);
 			self->response_timer =
 			    bdfu_backend_timeout_add(self->backend,
-						     self->options.response_timeout_ms,
+						     wait_ms != 0 ? wait_ms
+								  : self->options.response_timeout_ms,
 						     bdfu_update_job_response_timeout_cb,
 						     self);
+		}
 		return;
 	case BDFU_ENGINE_STATUS_DONE:
 		self->part_done = TRUE;
@@ -472,12 +499,7 @@ bdfu_update_job_on_disconnected(BdfuUpdateJob *self, guint reason)
 	}
 	if (self->engine != NULL && bdfu_engine_final_execute_pending(self->engine)) {
 		/* the target resets right after the last Execute; its answer may be lost */
-		bdfu_update_job_emit_message(self,
-					     "log",
-					     "the link dropped right after the final Execute: the "
-					     "device is activating the image");
-		self->part_done = TRUE;
-		bdfu_update_job_part_finish(self);
+		bdfu_update_job_presume_part_done(self);
 		return;
 	}
 	if (!self->in_transfer)
@@ -549,4 +571,24 @@ bdfu_update_job_part_begin(BdfuUpdateJob *self)
 		return;
 	}
 	bdfu_update_job_rediscover_bootloader(self, bdfu_update_job_dfu_found_cb);
+}
+
+gboolean
+bdfu_update_job_retry_presumed_part(BdfuUpdateJob *self)
+{
+	BdfuPackagePart *part;
+	if (self->presumed_part == 0 || self->presumed_part != self->part ||
+	    self->options.retries == 0)
+		return FALSE;
+	self->part = self->presumed_part - 1;
+	self->presumed_part = 0;
+	part = bdfu_update_job_current_part(self);
+	self->bytes_before_part -= g_bytes_get_size(part->bin);
+	bdfu_update_job_emit_message(self,
+				     "log",
+				     "the device is still in its bootloader: the final Execute did "
+				     "not arrive; resuming the image");
+	self->step = BDFU_UPDATE_STEP_PART;
+	bdfu_update_job_part_begin(self);
+	return TRUE;
 }

@@ -92,6 +92,17 @@ class MockBluez:
                     proc.wait()
         self.mock_err.close()
 
+    def mock_problems(self):
+        """crashes and sanitizer reports of mock-bluez itself (a mock bug, not the client's)"""
+        with open(os.path.join(self.dir, "mock.stderr"), encoding="utf-8") as f:
+            text = f.read()
+        out = [line for line in text.splitlines()
+               if "ERROR: AddressSanitizer" in line or "runtime error:" in line
+               or "CRITICAL" in line or "WARNING **" in line]
+        if self.mock.returncode not in (0, -signal.SIGTERM):
+            out.append(f"mock-bluez exited with {self.mock.returncode}")
+        return out
+
 
 def device_path(address):
     return "/org/bluez/hci0/dev_" + address.upper().replace(":", "_")

@@ -131,11 +131,14 @@ def run(devices, package, *extra, bluez=None, target=ADDR, code=0, outcome="app-
         lines = env.log()
     finally:
         env.close()
+    for p in env.mock_problems():
+        fail(f"MOCK BUG: {p} (see {env.dir}/mock.stderr)")
     ok = expect(proc, events, code, outcome, needle)
     if checks:
         common_checks(lines, acquire=acquire)
     if not ok:
         print("\n".join(lines[-60:]))
+        print(f"call log and mock output kept in {env.dir}")
     return proc, events, lines, env
 
 
@@ -172,6 +175,13 @@ def scenario_bonded():
             fail(f"RemoveDevice on the bonded device destroys the bond: {bad[0]}")
 
 
+def scenario_bonded_unpaired():
+    """a bonded-buttonless device BlueZ holds no bond with: Pair() before the jump (§4.2)"""
+    _, _, lines, _ = run({"dev": dict(S140, bonded=True, paired=False)}, S140_APP)
+    if not calls(lines, "Pair", device_path(ADDR)):
+        fail("Device1.Pair was never called for the bonded-buttonless device")
+
+
 def scenario_bonded_stale_gatt():
     """bonded, and BlueZ keeps the app's cached GATT tree until Service Changed arrives"""
     run({"dev": dict(S140, bonded=True, stale_gatt=True, stale_gatt_ms=1500)}, S140_APP)
@@ -186,10 +196,12 @@ def scenario_three_part():
 
 
 def scenario_disconnect_37():
-    """the link drops at 37 % of the Packet bytes; the update resumes, it does not restart"""
+    """the link drops at 37 % of the Packet bytes; the update resumes, it does not restart
+    (SDK 15 keeps the data progress over a disconnect; SDK 17 without
+    NRF_DFU_SAVE_PROGRESS_IN_FLASH forgets it, and then a restart of the image is right)"""
     total = firmware_bytes(S140_APP)
     at = total * 37 // 100
-    _, events, lines, _ = run({"dev": dict(S140, disconnect_at_byte=at)}, S140_APP)
+    _, events, lines, _ = run({"dev": dict(S140, sdk=15, disconnect_at_byte=at)}, S140_APP)
     if not any(e.get("event") == "link-lost" for e in events):
         fail("no link-lost event")
     if not any(e.get("event") == "resumed" for e in events):
@@ -204,7 +216,8 @@ def scenario_disconnect_37():
 def scenario_restart():
     """bluetoothd restarts mid-transfer: org.bluez vanishes, comes back with fresh objects"""
     total = firmware_bytes(S140_APP)
-    _, events, lines, _ = run({"dev": dict(S140, bluetoothd_restart_at_byte=total * 40 // 100)},
+    _, events, lines, _ = run({"dev": dict(S140, sdk=15,
+                                           bluetoothd_restart_at_byte=total * 40 // 100)},
                               S140_APP, bluez={"restart-ms": 1500})
     if not any("bluetoothd restarting" in line for line in lines):
         fail("the restart fault never fired")
@@ -245,7 +258,8 @@ def scenario_notify_first():
 
 
 def scenario_rearm_late():
-    """StartNotify answers InProgress while BlueZ re-arms the old session after a reconnect"""
+    """StartNotify answers InProgress while BlueZ re-arms the old session after a reconnect
+    (a client using a fresh bus connection per BLE connection never sees it)"""
     total = firmware_bytes(S140_APP)
     run({"dev": dict(S140, notify_rearm_ms=300, disconnect_at_byte=total // 2)}, S140_APP)
 
@@ -276,6 +290,31 @@ def scenario_not_found():
         outcome=None, checks=False)
 
 
+def scenario_restart_idle():
+    """bluetoothd restarts while nobody is connected: org.bluez comes back with the stored
+    devices and the adapter, and a scan afterwards finds the device again"""
+    import time
+    env = MockBluez(mock_bluez, {"dev": S140}, bluez={"restart-ms": 500}, tag=scenario)
+    try:
+        first, _ = env.bluedfu(bluedfu, "scan", "--backend", "bluez", "--json", "--timeout", "2",
+                               timeout=60)
+        env.restart_bluetoothd()
+        time.sleep(1.5)
+        proc, _ = env.bluedfu(bluedfu, "scan", "--backend", "bluez", "--json", "--timeout", "2",
+                              timeout=60)
+        lines = env.log()
+    finally:
+        env.close()
+    for p in env.mock_problems():
+        fail(f"MOCK BUG: {p} (see {env.dir}/mock.stderr)")
+    if not any("bluetoothd is back" in line for line in lines):
+        fail("mock-bluez did not come back after the restart")
+    if first.returncode != 0 or ADDR not in first.stdout:
+        fail(f"scan before the restart: exit {first.returncode}: {first.stdout!r}")
+    if proc.returncode != 0 or ADDR not in proc.stdout:
+        fail(f"scan after the restart: exit {proc.returncode}: {proc.stdout!r} {proc.stderr}")
+
+
 def scenario_scan():
     """scan lists the advertising device with its name"""
     env = MockBluez(mock_bluez, {"dev": S140}, tag=scenario)
@@ -285,6 +324,8 @@ def scenario_scan():
         lines = env.log()
     finally:
         env.close()
+    for p in env.mock_problems():
+        fail(f"MOCK BUG: {p} (see {env.dir}/mock.stderr)")
     if proc.returncode != 0:
         fail(f"scan exit {proc.returncode}: {proc.stderr}")
     if ADDR not in proc.stdout:

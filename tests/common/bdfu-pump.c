@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define G_LOG_DOMAIN "BdfuPump"
+
 #include "bdfu-pump.h"
 
 #include "bluedfu/bdfu-error.h"
@@ -13,7 +15,7 @@ typedef struct {
 	BdfuPumpStats *stats;
 	BdfuFault faults[4];
 	guint64 now;
-	guint64 timer; /* response deadline, 0 = none */
+	guint64 timer;	      /* response deadline, 0 = none */
 	guint64 reconnect_at; /* valid when need_connect */
 	gboolean need_connect;
 	gboolean disconnect_pending; /* drop the link from the loop, never inside its callbacks */
@@ -56,12 +58,12 @@ bdfu_pump_lost(BdfuPump *pump, const gchar *why)
 	bdfu_engine_link_lost(pump->engine);
 	if (pump->retries_left == 0) {
 		pump->failed = TRUE;
-		pump->error = g_error_new(BDFU_ERROR,
-					  BDFU_ERROR_TRANSFER_FAILED,
-					  "%s, with no retries left (%" G_GUINT64_FORMAT
-					  " bytes verified)",
-					  why,
-					  pump->verified_before_loss);
+		pump->error =
+		    g_error_new(BDFU_ERROR,
+				BDFU_ERROR_TRANSFER_FAILED,
+				"%s, with no retries left (%" G_GUINT64_FORMAT " bytes verified)",
+				why,
+				pump->verified_before_loss);
 		return;
 	}
 	pump->retries_left--;
@@ -81,7 +83,8 @@ bdfu_pump_status(BdfuPump *pump, BdfuEngineStatus status, GError *error)
 	if (status == BDFU_ENGINE_STATUS_FAILED) {
 		/* a silent device or a broken link is worth a reconnect; a refusal is not */
 		if (error != NULL && error->domain == BDFU_ERROR &&
-		    (error->code == BDFU_ERROR_TIMEOUT || error->code == BDFU_ERROR_CONNECTION_FAILED) &&
+		    (error->code == BDFU_ERROR_TIMEOUT ||
+		     error->code == BDFU_ERROR_CONNECTION_FAILED) &&
 		    (pump->retries_left > 0 || bdfu_engine_final_execute_pending(pump->engine))) {
 			bdfu_pump_lost(pump, error->message);
 			pump->disconnect_pending = TRUE;
@@ -89,13 +92,18 @@ bdfu_pump_status(BdfuPump *pump, BdfuEngineStatus status, GError *error)
 			return;
 		}
 		pump->failed = TRUE;
-		pump->error = error != NULL ? error
-					    : g_error_new_literal(BDFU_ERROR, BDFU_ERROR_FAILED, "failed");
+		pump->error = error != NULL
+				  ? error
+				  : g_error_new_literal(BDFU_ERROR, BDFU_ERROR_FAILED, "failed");
 		return;
 	}
 	g_clear_error(&error);
-	if (bdfu_engine_is_awaiting_response(pump->engine))
-		pump->timer = pump->now + (guint64)pump->config->response_timeout_ms * 1000;
+	if (bdfu_engine_is_awaiting_response(pump->engine)) {
+		guint wait_ms = bdfu_engine_get_wait_ms(pump->engine);
+		pump->timer = pump->now + (guint64)(wait_ms != 0 ? wait_ms
+								 : pump->config->response_timeout_ms) *
+					      1000;
+	}
 }
 
 static gboolean
@@ -135,6 +143,8 @@ static void
 bdfu_pump_engine_event(const BdfuEngineEvent *event, gpointer user_data)
 {
 	BdfuPump *pump = user_data;
+	if (event->message != NULL && g_getenv("BDFU_PUMP_DEBUG") != NULL)
+		g_debug("%.3f s: %s", pump->now / 1e6, event->message);
 	if (event->kind == BDFU_ENGINE_EVENT_RESUMED) {
 		pump->stats->resumes++;
 		pump->resumed_since_loss = TRUE;
@@ -158,8 +168,10 @@ bdfu_pump_ready(gpointer user_data)
 
 	bdfu_engine_set_chunk_size(pump->engine, chunk & ~(gsize)3);
 	if (!bdfu_link_enable_notifications(pump->link)) {
-		bdfu_pump_status(pump, BDFU_ENGINE_STATUS_FAILED,
-				 g_error_new_literal(BDFU_ERROR, BDFU_ERROR_CONNECTION_FAILED,
+		bdfu_pump_status(pump,
+				 BDFU_ENGINE_STATUS_FAILED,
+				 g_error_new_literal(BDFU_ERROR,
+						     BDFU_ERROR_CONNECTION_FAILED,
 						     "cannot enable notifications"));
 		return;
 	}
@@ -197,8 +209,10 @@ bdfu_pump_ctrl_written(gpointer user_data, guint8 att_status)
 	BdfuPump *pump = user_data;
 	if (att_status != 0 && !pump->failed && !pump->done && !pump->link_down) {
 		pump->failed = TRUE;
-		pump->error = g_error_new(BDFU_ERROR, BDFU_ERROR_PROTOCOL,
-					  "Control Point write refused with ATT error 0x%02X", att_status);
+		pump->error = g_error_new(BDFU_ERROR,
+					  BDFU_ERROR_PROTOCOL,
+					  "Control Point write refused with ATT error 0x%02X",
+					  att_status);
 	}
 }
 
@@ -300,17 +314,25 @@ bdfu_pump_part(BdfuPump *pump, BdfuPackagePart *part, GError **error)
 		if (pump->need_connect && pump->reconnect_at <= pump->now) {
 			pump->need_connect = FALSE;
 			if (!bdfu_pump_wait_dfu(pump->target, &pump->now)) {
-				g_set_error_literal(error, BDFU_ERROR, BDFU_ERROR_NOT_FOUND,
+				g_set_error_literal(error,
+						    BDFU_ERROR,
+						    BDFU_ERROR_NOT_FOUND,
 						    "the target never came back in DFU mode");
 				g_clear_pointer(&pump->engine, bdfu_engine_free);
 				return FALSE;
 			}
 			pump->link_down = FALSE;
-			pump->link = bdfu_link_new(pump->target, &pump->config->link, pump->now,
-						   pump->faults, pump->config->n_faults,
-						   &bdfu_pump_link_callbacks, pump);
+			pump->link = bdfu_link_new(pump->target,
+						   &pump->config->link,
+						   pump->now,
+						   pump->faults,
+						   pump->config->n_faults,
+						   &bdfu_pump_link_callbacks,
+						   pump);
 			if (pump->link == NULL) {
-				g_set_error_literal(error, BDFU_ERROR, BDFU_ERROR_CONNECTION_FAILED,
+				g_set_error_literal(error,
+						    BDFU_ERROR,
+						    BDFU_ERROR_CONNECTION_FAILED,
 						    "the target is not connectable");
 				g_clear_pointer(&pump->engine, bdfu_engine_free);
 				return FALSE;
@@ -327,7 +349,9 @@ bdfu_pump_part(BdfuPump *pump, BdfuPackagePart *part, GError **error)
 		}
 		next = bdfu_pump_next(pump);
 		if (next == G_MAXUINT64) {
-			g_set_error_literal(error, BDFU_ERROR, BDFU_ERROR_TIMEOUT,
+			g_set_error_literal(error,
+					    BDFU_ERROR,
+					    BDFU_ERROR_TIMEOUT,
 					    "nothing left to happen: the exchange is stuck");
 			bdfu_pump_drop_link(pump);
 			g_clear_pointer(&pump->engine, bdfu_engine_free);
@@ -338,6 +362,8 @@ bdfu_pump_part(BdfuPump *pump, BdfuPackagePart *part, GError **error)
 	}
 	pump->stats->ctrl_writes += bdfu_engine_get_ctrl_writes(pump->engine);
 	pump->stats->data_writes += bdfu_engine_get_data_writes(pump->engine);
+	pump->stats->verified += bdfu_engine_get_verified_offset(pump->engine);
+	pump->stats->total += bdfu_engine_get_total(pump->engine);
 	/* let the target drop the link and reset */
 	for (guint i = 0; i < 50 && pump->link != NULL && !pump->link_down; i++) {
 		pump->now += 20000;

@@ -16,7 +16,7 @@ typedef struct {
 	BdfuEngineOptions engine;
 	BdfuFault faults[4];
 	guint n_faults;
-	guint retries;		    /* reconnects per image (default 3) */
+	guint retries;		     /* reconnects per image (default 3) */
 	guint32 response_timeout_ms; /* default 10000 */
 } BdfuPumpConfig;
 
@@ -24,12 +24,14 @@ void
 bdfu_pump_config_init(BdfuPumpConfig *config);
 
 typedef struct {
-	guint64 elapsed_us;   /* virtual time from first connect to the last image accepted */
+	guint64 elapsed_us; /* virtual time from first connect to the last image accepted */
 	guint reconnects;
 	guint ctrl_writes;
 	guint data_writes;
-	guint resumes;	      /* RESUMED events from the engine */
-	guint64 events;	      /* connection events used */
+	guint resumes;	  /* RESUMED events from the engine */
+	guint64 events;	  /* connection events used */
+	guint64 verified; /* firmware bytes the engine saw confirmed, all parts */
+	guint64 total;	  /* firmware bytes in all parts */
 	gboolean restarted_from_zero_silently;
 } BdfuPumpStats;
 

@@ -10,7 +10,7 @@ fail=0
 sed "s|^ExecStart=.*|ExecStart=$build/src/daemon/bluedfud|" "$build/data/bluedfud.service" \
     >"$tmp/bluedfud.service"
 if command -v systemd-analyze >/dev/null; then
-    if ! out=$(systemd-analyze verify "$tmp/bluedfud.service" 2>&1); then
+    if ! out=$(systemd-analyze verify --man=no "$tmp/bluedfud.service" 2>&1); then
         echo "systemd-analyze verify failed:"; echo "$out"; fail=1
     elif grep -q 'bluedfud.service' <<<"$out"; then
         echo "systemd-analyze verify complained:"; echo "$out"; fail=1
@@ -29,6 +29,10 @@ cat >"$tmp/bus.conf" <<CONF
   <listen>unix:path=$tmp/bus</listen>
   <auth>EXTERNAL</auth>
   <servicedir>$build/data</servicedir>
+  <policy context="default">
+    <allow send_destination="org.freedesktop.DBus"/>
+    <allow receive_sender="org.freedesktop.DBus"/>
+  </policy>
   <include>$src/data/io.github.bluedfu.conf</include>
 </busconfig>
 CONF

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdint.h>
 
+#include "core/bdfu-link.h"
 #include "core/bdfu-proto.h"
 
 int
@@ -36,6 +37,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		g_assert_nonnull(bdfu_proto_buttonless_result_to_string(result));
 	else
 		g_assert_nonnull(button_error);
+	/* the link's fault syntax is text from users and simulation profiles */
+	{
+		g_autofree gchar *text = g_strndup((const gchar *)data, size);
+		g_autoptr(GError) fault_error = NULL;
+		BdfuFault fault;
+		if (!bdfu_fault_parse(text, &fault, &fault_error))
+			g_assert_nonnull(fault_error);
+	}
 	request = bdfu_proto_describe_request(data, size);
 	reply = bdfu_proto_describe_response(data, size);
 	g_assert_nonnull(request);

@@ -60,7 +60,11 @@ filter_is_valid(GVariant *filter)
 }
 
 static gboolean
-filter_matches(GVariant *filter, const gchar *address, const gchar *name, gint16 rssi,
+filter_matches(GVariant *filter,
+	       const gchar *address,
+	       const gchar *name,
+	       const gchar *const *adv_uuids,
+	       gint16 rssi,
 	       gboolean discoverable)
 {
 	const gchar *pattern = NULL;
@@ -72,12 +76,13 @@ filter_matches(GVariant *filter, const gchar *address, const gchar *name, gint16
 	if (g_variant_lookup(filter, "RSSI", "n", &min_rssi) && rssi < min_rssi)
 		return FALSE;
 	if (g_variant_lookup(filter, "UUIDs", "^a&s", &uuids) && uuids[0] != NULL) {
-		/* our adverts carry 0xFE59 in the AD service UUID list */
+		/* only the AD service UUID list counts, compared as 128-bit strings */
 		gboolean found = FALSE;
 		for (guint i = 0; uuids[i] != NULL; i++)
-			found |= g_ascii_strcasecmp(uuids[i], MOCK_UUID_DFU_SERVICE) == 0 ||
-				 g_ascii_strcasecmp(uuids[i], "fe59") == 0 ||
-				 g_ascii_strcasecmp(uuids[i], "0000fe59") == 0;
+			for (guint j = 0; adv_uuids[j] != NULL; j++)
+				found |= g_ascii_strcasecmp(uuids[i], adv_uuids[j]) == 0 ||
+					 (strlen(uuids[i]) == 4 &&
+					  g_ascii_strncasecmp(uuids[i], adv_uuids[j] + 4, 4) == 0);
 		if (!found)
 			return FALSE;
 	}
@@ -114,13 +119,13 @@ adv_tick(gpointer user_data)
 			if (filter != NULL && g_variant_n_children(filter) > 0)
 				any_filter = TRUE;
 			/* existing objects are updated whatever their flags */
-			seen |= filter_matches(filter != NULL && g_variant_n_children(filter) > 0
-						   ? filter
-						   : NULL,
-					       address,
-					       mock_phys_adv_name(phys),
-					       (gint16)phys->rssi,
-					       known || mock_phys_discoverable(phys));
+			seen |= filter_matches(
+			    filter != NULL && g_variant_n_children(filter) > 0 ? filter : NULL,
+			    address,
+			    mock_phys_adv_name(phys),
+			    mock_phys_adv_uuids(phys),
+			    (gint16)phys->rssi,
+			    known || mock_phys_discoverable(phys));
 		}
 		if (seen)
 			mock_device_advert(mock, phys, address, any_filter);
@@ -145,8 +150,8 @@ discovery_changed(Mock *mock)
 	gboolean on = mock_adapter_is_discovering(mock);
 	if (on == mock_object_get_bool(mock->adapter, MOCK_IFACE_ADAPTER, "Discovering"))
 		return;
-	mock_object_set(mock->adapter, MOCK_IFACE_ADAPTER, "Discovering", g_variant_new_boolean(on),
-			FALSE);
+	mock_object_set(
+	    mock->adapter, MOCK_IFACE_ADAPTER, "Discovering", g_variant_new_boolean(on), FALSE);
 	if (on) {
 		mock->adv_timer = g_timeout_add(mock->adv_interval_ms, adv_tick, mock);
 		adv_tick(mock);
@@ -173,13 +178,20 @@ adapter_method(MockObject *obj,
 	const gchar *sender = g_dbus_method_invocation_get_sender(invocation);
 
 	if (g_strcmp0(method, "GetDiscoveryFilters") == 0) {
-		const gchar *keys[] = {"UUIDs", "RSSI", "Pathloss", "Transport", "DuplicateData",
-				       "Discoverable", "Pattern", NULL};
+		const gchar *keys[] = {"UUIDs",
+				       "RSSI",
+				       "Pathloss",
+				       "Transport",
+				       "DuplicateData",
+				       "Discoverable",
+				       "Pattern",
+				       NULL};
 		g_dbus_method_invocation_return_value(invocation, g_variant_new("(^as)", keys));
 		return;
 	}
 	if (!adapter_powered(mock)) {
-		mock_return_error(mock, invocation, "org.bluez.Error.NotReady", "Resource Not Ready");
+		mock_return_error(
+		    mock, invocation, "org.bluez.Error.NotReady", "Resource Not Ready");
 		return;
 	}
 	if (g_strcmp0(method, "SetDiscoveryFilter") == 0) {
@@ -195,8 +207,8 @@ adapter_method(MockObject *obj,
 		} else {
 			g_hash_table_insert(mock->filters, g_strdup(sender), g_variant_ref(filter));
 			if (g_hash_table_contains(mock->discovery, sender))
-				g_hash_table_insert(mock->discovery, g_strdup(sender),
-						    g_variant_ref(filter));
+				g_hash_table_insert(
+				    mock->discovery, g_strdup(sender), g_variant_ref(filter));
 		}
 		g_dbus_method_invocation_return_value(invocation, NULL);
 		return;
@@ -204,11 +216,14 @@ adapter_method(MockObject *obj,
 	if (g_strcmp0(method, "StartDiscovery") == 0) {
 		GVariant *filter = g_hash_table_lookup(mock->filters, sender);
 		if (g_hash_table_contains(mock->discovery, sender)) {
-			mock_return_error(mock, invocation, "org.bluez.Error.InProgress",
+			mock_return_error(mock,
+					  invocation,
+					  "org.bluez.Error.InProgress",
 					  "Operation already in progress");
 			return;
 		}
-		g_hash_table_insert(mock->discovery, g_strdup(sender),
+		g_hash_table_insert(mock->discovery,
+				    g_strdup(sender),
 				    filter != NULL ? g_variant_ref(filter) : NULL);
 		g_dbus_method_invocation_return_value(invocation, NULL);
 		discovery_changed(mock);
@@ -216,8 +231,8 @@ adapter_method(MockObject *obj,
 	}
 	if (g_strcmp0(method, "StopDiscovery") == 0) {
 		if (!g_hash_table_remove(mock->discovery, sender)) {
-			mock_return_error(mock, invocation, "org.bluez.Error.Failed",
-					  "No discovery started");
+			mock_return_error(
+			    mock, invocation, "org.bluez.Error.Failed", "No discovery started");
 			return;
 		}
 		g_dbus_method_invocation_return_value(invocation, NULL);
@@ -230,16 +245,15 @@ adapter_method(MockObject *obj,
 		g_variant_get(params, "(&o)", &path);
 		dev = mock_device_lookup_path(mock, path);
 		if (dev == NULL) {
-			mock_return_error(mock, invocation, "org.bluez.Error.DoesNotExist",
-					  "Does Not Exist");
+			mock_return_error(
+			    mock, invocation, "org.bluez.Error.DoesNotExist", "Does Not Exist");
 			return;
 		}
 		mock_device_remove(dev, invocation);
 		return;
 	}
-	g_dbus_method_invocation_return_dbus_error(invocation,
-						   "org.freedesktop.DBus.Error.UnknownMethod",
-						   "Unknown method");
+	g_dbus_method_invocation_return_dbus_error(
+	    invocation, "org.freedesktop.DBus.Error.UnknownMethod", "Unknown method");
 }
 
 static gboolean
@@ -267,8 +281,8 @@ adapter_set(MockObject *obj,
 	return TRUE;
 }
 
-static const gchar *const agent_caps[] = {"", "DisplayOnly", "DisplayYesNo", "KeyboardOnly",
-					  "NoInputNoOutput", "KeyboardDisplay", NULL};
+static const gchar *const agent_caps[] =
+    {"", "DisplayOnly", "DisplayYesNo", "KeyboardOnly", "NoInputNoOutput", "KeyboardDisplay", NULL};
 
 static void
 agent_manager_method(MockObject *obj,
@@ -291,8 +305,8 @@ agent_manager_method(MockObject *obj,
 			return;
 		}
 		if (registered != NULL) {
-			mock_return_error(mock, invocation, "org.bluez.Error.AlreadyExists",
-					  "Already Exists");
+			mock_return_error(
+			    mock, invocation, "org.bluez.Error.AlreadyExists", "Already Exists");
 			return;
 		}
 		g_hash_table_insert(mock->agents, g_strdup(sender), g_strdup(path));
@@ -301,7 +315,8 @@ agent_manager_method(MockObject *obj,
 	}
 	g_variant_get(params, "(&o)", &path);
 	if (registered == NULL || g_strcmp0(registered, path) != 0) {
-		mock_return_error(mock, invocation, "org.bluez.Error.DoesNotExist", "Does Not Exist");
+		mock_return_error(
+		    mock, invocation, "org.bluez.Error.DoesNotExist", "Does Not Exist");
 		return;
 	}
 	if (g_strcmp0(method, "UnregisterAgent") == 0)
@@ -336,8 +351,8 @@ mock_adapter_export(Mock *mock)
 	mock->adapter = obj;
 
 	mock->agent_manager = mock_object_new(mock, "/org/bluez");
-	mock_object_add_iface(mock->agent_manager, MOCK_IFACE_AGENT_MANAGER, agent_manager_method,
-			      NULL, mock);
+	mock_object_add_iface(
+	    mock->agent_manager, MOCK_IFACE_AGENT_MANAGER, agent_manager_method, NULL, mock);
 	mock_object_export(mock->agent_manager);
 	mock_object_export(obj);
 }

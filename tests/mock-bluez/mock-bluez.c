@@ -6,10 +6,12 @@
  *   [device NAME]  address, name, mode=app|bootloader, sd-fwid, hw-version, sdk, soc, mtu,
  *     public-key (PEM file), bonded, paired, app-version, bootloader-version, debug-bootloader,
  *     save-progress, boot-time-ms, app-valid, fw-revision, rssi, never-answer, flash-slowdown,
+ *     app-adv-uuids (what the application advertises; default 180a;fe59),
  *     and the BlueZ traps: connect-abort=N, connect-in-progress=N,
  *     services-resolved-delay-ms, notify-before-reply, stale-gatt, stale-gatt-ms,
  *     disconnect-at-byte=N;N, bluetoothd-restart-at-byte=N;N, acquire-write=missing,
- *     notify-rearm-ms, connect-ms, connect-timeout-ms, disconnect-ms */
+ *     notify-rearm-ms, connect-ms, connect-timeout-ms, disconnect-ms, and the radio:
+ *     connection-interval-ms (15), packets-per-event (2) */
 #include "mock-bluez.h"
 
 #include <glib-unix.h>
@@ -20,7 +22,8 @@
 
 #include "core/bdfu-init-packet.h"
 
-static void bus_up(Mock *mock);
+static void
+bus_up(Mock *mock);
 
 /* ---- configuration ---- */
 
@@ -35,8 +38,13 @@ key_uint(GKeyFile *kf, const gchar *group, const gchar *key, guint64 fallback, G
 	g_strstrip(text);
 	value = g_ascii_strtoull(text, &end, 0);
 	if (end == text || *end != '\0')
-		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "[%s] %s=%s is not a number", group, key, text);
+		g_set_error(error,
+			    G_KEY_FILE_ERROR,
+			    G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] %s=%s is not a number",
+			    group,
+			    key,
+			    text);
 	return value;
 }
 
@@ -57,8 +65,13 @@ key_list(GKeyFile *kf, const gchar *group, const gchar *key, GError **error)
 		gchar *end = NULL;
 		guint64 value = g_ascii_strtoull(items[i], &end, 0);
 		if (end == items[i] || *end != '\0') {
-			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-				    "[%s] %s: '%s' is not a byte count", group, key, items[i]);
+			g_set_error(error,
+				    G_KEY_FILE_ERROR,
+				    G_KEY_FILE_ERROR_INVALID_VALUE,
+				    "[%s] %s: '%s' is not a byte count",
+				    group,
+				    key,
+				    items[i]);
 			break;
 		}
 		g_array_append_val(array, value);
@@ -114,8 +127,12 @@ phys_new(Mock *mock, const gchar *group, guint index, GError **error)
 	if (address == NULL)
 		address = g_strdup_printf("C0:DE:00:00:00:%02X", 0x10 + index);
 	if (strlen(address) != 17) {
-		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "[%s] address=%s is not AA:BB:CC:DD:EE:FF", group, address);
+		g_set_error(error,
+			    G_KEY_FILE_ERROR,
+			    G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] address=%s is not AA:BB:CC:DD:EE:FF",
+			    group,
+			    address);
 		return NULL;
 	}
 	phys->address = g_ascii_strup(address, -1);
@@ -125,8 +142,12 @@ phys_new(Mock *mock, const gchar *group, guint index, GError **error)
 	g_free(c->app_name);
 	c->app_name = g_strdup(phys->app_name);
 	if (mode != NULL && !g_str_equal(mode, "app") && !g_str_equal(mode, "bootloader")) {
-		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "[%s] mode=%s: use app or bootloader", group, mode);
+		g_set_error(error,
+			    G_KEY_FILE_ERROR,
+			    G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "[%s] mode=%s: use app or bootloader",
+			    group,
+			    mode);
 		return NULL;
 	}
 	c->start_in_dfu = g_strcmp0(mode, "bootloader") == 0;
@@ -138,16 +159,17 @@ phys_new(Mock *mock, const gchar *group, guint index, GError **error)
 	if (local == NULL)
 		c->max_att_mtu = (guint16)key_uint(kf, group, "mtu", c->max_att_mtu, &local);
 	if (local == NULL)
-		c->app_version = (guint32)key_uint(kf, group, "app-version", c->app_version, &local);
+		c->app_version =
+		    (guint32)key_uint(kf, group, "app-version", c->app_version, &local);
 	if (local == NULL)
-		c->bootloader_version = (guint32)key_uint(kf, group, "bootloader-version",
-							  c->bootloader_version, &local);
+		c->bootloader_version = (guint32)key_uint(
+		    kf, group, "bootloader-version", c->bootloader_version, &local);
 	if (local == NULL)
-		c->boot_time_ms = (guint32)key_uint(kf, group, "boot-time-ms", c->boot_time_ms,
-						    &local);
+		c->boot_time_ms =
+		    (guint32)key_uint(kf, group, "boot-time-ms", c->boot_time_ms, &local);
 	if (local == NULL)
-		c->flash_slowdown = (guint32)key_uint(kf, group, "flash-slowdown",
-						      c->flash_slowdown, &local);
+		c->flash_slowdown =
+		    (guint32)key_uint(kf, group, "flash-slowdown", c->flash_slowdown, &local);
 	if (local == NULL)
 		phys->connect_abort = (guint)key_uint(kf, group, "connect-abort", 0, &local);
 	if (local == NULL)
@@ -162,6 +184,12 @@ phys_new(Mock *mock, const gchar *group, guint index, GError **error)
 		phys->notify_rearm_ms = (guint)key_uint(kf, group, "notify-rearm-ms", 0, &local);
 	if (local == NULL)
 		phys->connect_ms = (guint)key_uint(kf, group, "connect-ms", 30, &local);
+	if (local == NULL)
+		phys->connection_interval_ms = (guint)CLAMP(
+		    key_uint(kf, group, "connection-interval-ms", 15, &local), 1, 4000);
+	if (local == NULL)
+		phys->packets_per_event =
+		    (guint)CLAMP(key_uint(kf, group, "packets-per-event", 2, &local), 1, 32);
 	if (local == NULL)
 		phys->connect_timeout_ms =
 		    (guint)key_uint(kf, group, "connect-timeout-ms", 5000, &local);
@@ -178,8 +206,12 @@ phys_new(Mock *mock, const gchar *group, guint index, GError **error)
 	if (soc != NULL) {
 		c->flash_size = soc_flash_size(soc);
 		if (c->flash_size == 0) {
-			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-				    "[%s] soc=%s is not a known nRF52", group, soc);
+			g_set_error(error,
+				    G_KEY_FILE_ERROR,
+				    G_KEY_FILE_ERROR_INVALID_VALUE,
+				    "[%s] soc=%s is not a known nRF52",
+				    group,
+				    soc);
 			return NULL;
 		}
 		c->bootloader_start = c->flash_size - 0x8000;
@@ -197,6 +229,21 @@ phys_new(Mock *mock, const gchar *group, guint index, GError **error)
 			 ? CLAMP(g_key_file_get_integer(kf, group, "rssi", NULL), -120, 10)
 			 : -60;
 	phys->fw_revision = g_key_file_get_string(kf, group, "fw-revision", NULL);
+	phys->app_adv_uuids = g_key_file_get_string_list(kf, group, "app-adv-uuids", NULL, NULL);
+	if (phys->app_adv_uuids == NULL)
+		phys->app_adv_uuids = g_strsplit(MOCK_UUID_DIS ";" MOCK_UUID_DFU_SERVICE, ";", -1);
+	for (guint i = 0; phys->app_adv_uuids[i] != NULL; i++) {
+		gchar *lower = g_ascii_strdown(phys->app_adv_uuids[i], -1);
+		if (strlen(lower) == 4) {
+			g_free(phys->app_adv_uuids[i]);
+			phys->app_adv_uuids[i] =
+			    g_strdup_printf("0000%s-0000-1000-8000-00805f9b34fb", lower);
+			g_free(lower);
+		} else {
+			g_free(phys->app_adv_uuids[i]);
+			phys->app_adv_uuids[i] = lower;
+		}
+	}
 	/* like the simulated backend: a relative key path is relative to the profile's folder */
 	if (key != NULL && !g_path_is_absolute(key)) {
 		g_autofree gchar *dir = g_path_get_dirname(mock->config_path);
@@ -221,7 +268,8 @@ mock_load(Mock *mock, const gchar *path, GError **error)
 	mock->config_path = g_strdup(path);
 	if (!g_key_file_load_from_file(mock->config, path, G_KEY_FILE_NONE, error))
 		return FALSE;
-	mock->adapter_address = g_key_file_get_string(mock->config, "bluez", "adapter-address", NULL);
+	mock->adapter_address =
+	    g_key_file_get_string(mock->config, "bluez", "adapter-address", NULL);
 	if (mock->adapter_address == NULL)
 		mock->adapter_address = g_strdup("00:1A:7D:DA:71:13");
 	mock->powered_at_start = key_bool(mock->config, "bluez", "powered", TRUE);
@@ -233,7 +281,8 @@ mock_load(Mock *mock, const gchar *path, GError **error)
 		mock->temporary_timeout_s =
 		    (guint)key_uint(mock->config, "bluez", "temporary-timeout-s", 30, &local);
 	if (local == NULL)
-		mock->restart_ms = (guint)key_uint(mock->config, "bluez", "restart-ms", 1000, &local);
+		mock->restart_ms =
+		    (guint)key_uint(mock->config, "bluez", "restart-ms", 1000, &local);
 	if (local != NULL) {
 		g_propagate_error(error, local);
 		return FALSE;
@@ -249,8 +298,11 @@ mock_load(Mock *mock, const gchar *path, GError **error)
 		g_ptr_array_add(mock->phys, phys);
 	}
 	if (mock->phys->len == 0) {
-		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
-			    "%s has no [device NAME] group", path);
+		g_set_error(error,
+			    G_KEY_FILE_ERROR,
+			    G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+			    "%s has no [device NAME] group",
+			    path);
 		return FALSE;
 	}
 	return TRUE;
@@ -298,8 +350,13 @@ mock_watch_client(Mock *mock, const gchar *sender)
 	watch = g_new0(MockWatch, 1);
 	watch->mock = mock;
 	watch->sender = g_strdup(sender);
-	id = g_bus_watch_name_on_connection(mock->bus, sender, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
-					    client_vanished_cb, watch, watch_free);
+	id = g_bus_watch_name_on_connection(mock->bus,
+					    sender,
+					    G_BUS_NAME_WATCHER_FLAGS_NONE,
+					    NULL,
+					    client_vanished_cb,
+					    watch,
+					    watch_free);
 	g_hash_table_insert(mock->watches, g_strdup(sender), GUINT_TO_POINTER(id));
 }
 
@@ -355,9 +412,13 @@ bus_up(Mock *mock)
 	mock->bus_up = TRUE;
 	mock_objects_attach(mock);
 	mock_adapter_export(mock);
-	mock->own_id = g_bus_own_name_on_connection(mock->bus, MOCK_BUS_NAME,
+	mock->own_id = g_bus_own_name_on_connection(mock->bus,
+						    MOCK_BUS_NAME,
 						    G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-						    name_acquired_cb, name_lost_cb, mock, NULL);
+						    name_acquired_cb,
+						    name_lost_cb,
+						    mock,
+						    NULL);
 }
 
 static GPtrArray *restart_stored;
@@ -372,10 +433,10 @@ restart_up_cb(gpointer user_data)
 		MockStored *s = g_ptr_array_index(restart_stored, i);
 		MockDevice *dev = mock_device_new(mock, s->phys, s->address, FALSE);
 		if (s->name != NULL) {
-			mock_object_set(dev->obj, MOCK_IFACE_DEVICE, "Name", g_variant_ref(s->name),
-					FALSE);
-			mock_object_set(dev->obj, MOCK_IFACE_DEVICE, "Alias", g_variant_ref(s->name),
-					FALSE);
+			mock_object_set(
+			    dev->obj, MOCK_IFACE_DEVICE, "Name", g_variant_ref(s->name), FALSE);
+			mock_object_set(
+			    dev->obj, MOCK_IFACE_DEVICE, "Alias", g_variant_ref(s->name), FALSE);
 			g_variant_unref(s->name);
 		}
 		mock_object_export(dev->obj);
@@ -502,7 +563,8 @@ main(int argc, char **argv)
 	if (log_path != NULL) {
 		mock.log = fopen(log_path, "we");
 		if (mock.log == NULL) {
-			g_printerr("mock-bluez: cannot write %s: %s\n", log_path, g_strerror(errno));
+			g_printerr(
+			    "mock-bluez: cannot write %s: %s\n", log_path, g_strerror(errno));
 			return 2;
 		}
 	}

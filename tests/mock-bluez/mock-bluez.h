@@ -130,6 +130,8 @@ gboolean
 mock_phys_discoverable(MockPhys *phys);
 const gchar *
 mock_phys_adv_name(MockPhys *phys);
+const gchar *const *
+mock_phys_adv_uuids(MockPhys *phys);
 /* run the target model up to now, deliver its events, rearm the timer */
 void
 mock_phys_run(MockPhys *phys);
@@ -168,10 +170,9 @@ mock_gatt_rearm_notify(MockDevice *dev);
 /* the target sent a CP notification / buttonless indication */
 void
 mock_gatt_deliver_value(MockDevice *dev, const gchar *uuid, const guint8 *buf, gsize len);
-/* drain datagrams already written to an AcquireWrite fd (commands queued before a request go
- * out first, §3.6) */
+/* drop what waits for the radio (link loss) */
 void
-mock_gatt_drain(MockDevice *dev);
+mock_gatt_tx_clear(MockDevice *dev);
 void
 mock_gatt_client_vanished(MockDevice *dev, const gchar *sender);
 
@@ -182,30 +183,33 @@ struct _MockPhys {
 	gchar *group;
 	gchar *address; /* the application's address, upper case */
 	gchar *app_name;
+	gchar **app_adv_uuids; /* 128-bit, lower case */
 	BdfuTargetConfig config;
 	BdfuTarget *target;
 	gint64 t0_us;
 	guint timer_id;
-	GQueue events;	     /* target callbacks, delivered in order by mock_phys_run */
-	guint hold;	     /* events wait while a Write Request's reply is pending */
-	gboolean in_target;  /* inside a target call: no re-entry */
-	MockDevice *link;    /* the device object holding the link */
+	GQueue events;	      /* target callbacks, delivered in order by mock_phys_run */
+	guint hold;	      /* events wait while a Write Request's reply is pending */
+	gboolean in_target;   /* inside a target call: no re-entry */
+	MockDevice *link;     /* the device object holding the link */
 	gboolean host_bonded; /* BlueZ holds a bond with the device */
 	gint rssi;
 	gchar *fw_revision; /* NULL: "app v<version>" as the simulated backend says */
 	guint64 packet_bytes;
 	/* BlueZ traps to reproduce (BLUEZ.md §2, §3, §8) */
-	guint connect_abort;	      /* Failed: le-connection-abort-by-local, N times */
-	guint connect_in_progress;    /* Failed: Operation already in progress, N attempts */
-	guint resolve_delay_ms;	      /* Connect reply → ServicesResolved */
-	gboolean notify_before_reply; /* CP notification before the WriteValue reply */
-	gboolean stale_gatt;	      /* the old tree stays resolved after a mode change */
-	guint stale_gatt_ms;	      /* ... until Service Changed replaces it */
-	GArray *disconnect_at;	      /* guint64 Packet byte counts that drop the link */
-	GArray *restart_at;	      /* guint64 Packet byte counts that restart bluetoothd */
+	guint connect_abort;		/* Failed: le-connection-abort-by-local, N times */
+	guint connect_in_progress;	/* Failed: Operation already in progress, N attempts */
+	guint resolve_delay_ms;		/* Connect reply → ServicesResolved */
+	gboolean notify_before_reply;	/* CP notification before the WriteValue reply */
+	gboolean stale_gatt;		/* the old tree stays resolved after a mode change */
+	guint stale_gatt_ms;		/* ... until Service Changed replaces it */
+	GArray *disconnect_at;		/* guint64 Packet byte counts that drop the link */
+	GArray *restart_at;		/* guint64 Packet byte counts that restart bluetoothd */
 	gboolean acquire_write_missing; /* pre-5.46 BlueZ: AcquireWrite is UnknownMethod */
-	guint notify_rearm_ms;	      /* re-arming notify sessions after ServicesResolved */
+	guint notify_rearm_ms;		/* re-arming notify sessions after ServicesResolved */
 	guint connect_ms;
+	guint connection_interval_ms; /* the radio sends queued writes once per event */
+	guint packets_per_event;
 	guint connect_timeout_ms;
 	guint disconnect_ms;
 };
@@ -235,6 +239,8 @@ struct _MockDevice {
 	guint down_timer;
 	GPtrArray *pending_disconnects; /* invocations answered when the link is down */
 	GPtrArray *pending_removes;
+	GQueue txq; /* writes queued in bluetoothd for the radio */
+	guint tx_timer;
 };
 
 struct _Mock {

@@ -83,7 +83,8 @@ static const BdfuTargetCallbacks target_callbacks = {
     cb_log,
 };
 
-static void device_link_down(MockDevice *dev, guint8 reason);
+static void
+device_link_down(MockDevice *dev, guint8 reason);
 
 static const gchar *
 mode_name(BdfuTargetMode mode)
@@ -141,13 +142,16 @@ deliver(MockPhys *phys, MockEvent *ev)
 		phys->in_target = FALSE;
 		break;
 	case EV_DISCONNECTED:
-		mock_log(mock, "# %s: target dropped the link, reason 0x%02x", phys->group,
-			 ev->reason);
+		mock_log(
+		    mock, "# %s: target dropped the link, reason 0x%02x", phys->group, ev->reason);
 		if (phys->link != NULL)
 			device_link_down(phys->link, ev->reason);
 		break;
 	case EV_MODE:
-		mock_log(mock, "# %s: mode %s (%s)", phys->group, mode_name(ev->mode),
+		mock_log(mock,
+			 "# %s: mode %s (%s)",
+			 phys->group,
+			 mode_name(ev->mode),
 			 ev->text != NULL ? ev->text : "");
 		break;
 	case EV_LOG:
@@ -177,10 +181,8 @@ mock_phys_run(MockPhys *phys)
 	if (next == G_MAXUINT64)
 		return;
 	now = phys_now(phys);
-	phys->timer_id =
-	    g_timeout_add(next > now ? (guint)MIN((next - now + 999) / 1000, G_MAXUINT) : 0,
-			  phys_timer_cb,
-			  phys);
+	phys->timer_id = g_timeout_add(
+	    next > now ? (guint)MIN((next - now + 999) / 1000, G_MAXUINT) : 0, phys_timer_cb, phys);
 }
 
 void
@@ -220,6 +222,17 @@ mock_phys_discoverable(MockPhys *phys)
 	return !(phys->config.bonded && bdfu_target_get_mode(phys->target) == BDFU_TARGET_MODE_DFU);
 }
 
+/* the bootloader lists 0xFE59 in its AD (PROTOCOL §1.2); the application what its config
+ * says (app-adv-uuids) */
+const gchar *const *
+mock_phys_adv_uuids(MockPhys *phys)
+{
+	static const gchar *const dfu[] = {MOCK_UUID_DFU_SERVICE, NULL};
+	if (bdfu_target_get_mode(phys->target) == BDFU_TARGET_MODE_DFU)
+		return dfu;
+	return (const gchar *const *)phys->app_adv_uuids;
+}
+
 const gchar *
 mock_phys_adv_name(MockPhys *phys)
 {
@@ -253,8 +266,10 @@ mock_phys_packet_bytes(MockPhys *phys, gsize len)
 	for (guint i = 0; i < phys->disconnect_at->len; i++) {
 		guint64 at = g_array_index(phys->disconnect_at, guint64, i);
 		if (before < at && phys->packet_bytes >= at && phys->link != NULL) {
-			mock_log(phys->mock, "# %s: fault: link lost at Packet byte %" G_GUINT64_FORMAT,
-				 phys->group, phys->packet_bytes);
+			mock_log(phys->mock,
+				 "# %s: fault: link lost at Packet byte %" G_GUINT64_FORMAT,
+				 phys->group,
+				 phys->packet_bytes);
 			phys->in_target = TRUE;
 			bdfu_target_disconnect(phys->target);
 			phys->in_target = FALSE;
@@ -264,8 +279,11 @@ mock_phys_packet_bytes(MockPhys *phys, gsize len)
 	for (guint i = 0; i < phys->restart_at->len; i++) {
 		guint64 at = g_array_index(phys->restart_at, guint64, i);
 		if (before < at && phys->packet_bytes >= at) {
-			mock_log(phys->mock, "# %s: fault: bluetoothd restarts at Packet byte %" G_GUINT64_FORMAT,
-				 phys->group, phys->packet_bytes);
+			mock_log(
+			    phys->mock,
+			    "# %s: fault: bluetoothd restarts at Packet byte %" G_GUINT64_FORMAT,
+			    phys->group,
+			    phys->packet_bytes);
 			g_idle_add_once(restart_idle_cb, phys->mock);
 		}
 	}
@@ -295,12 +313,13 @@ mock_device_lookup_path(Mock *mock, const gchar *path)
 	return NULL;
 }
 
-static void device_method(MockObject *obj,
-			  const gchar *iface,
-			  const gchar *method,
-			  GVariant *params,
-			  GDBusMethodInvocation *invocation,
-			  gpointer user_data);
+static void
+device_method(MockObject *obj,
+	      const gchar *iface,
+	      const gchar *method,
+	      GVariant *params,
+	      GDBusMethodInvocation *invocation,
+	      gpointer user_data);
 
 static gboolean
 device_set(MockObject *obj,
@@ -351,6 +370,7 @@ mock_device_new(Mock *mock, MockPhys *phys, const gchar *address, gboolean tempo
 	dev->chars = g_ptr_array_new();
 	dev->pending_disconnects = g_ptr_array_new();
 	dev->pending_removes = g_ptr_array_new();
+	g_queue_init(&dev->txq);
 	g_strdelimit(alias, ":", '-');
 	path = g_strdup_printf("%s/dev_%s", MOCK_ADAPTER_PATH, alias);
 	g_strdelimit(path, "-", '_');
@@ -385,29 +405,38 @@ mock_device_advert(Mock *mock, MockPhys *phys, const gchar *address, gboolean fi
 	if (is_new) {
 		dev = mock_device_new(mock, phys, address, TRUE);
 		if (name != NULL) {
-			mock_object_set(dev->obj, MOCK_IFACE_DEVICE, "Name", g_variant_new_string(name),
-					FALSE);
-			mock_object_set(dev->obj, MOCK_IFACE_DEVICE, "Alias", g_variant_new_string(name),
+			mock_object_set(
+			    dev->obj, MOCK_IFACE_DEVICE, "Name", g_variant_new_string(name), FALSE);
+			mock_object_set(dev->obj,
+					MOCK_IFACE_DEVICE,
+					"Alias",
+					g_variant_new_string(name),
 					FALSE);
 		}
-		device_set_uuids(dev, MOCK_UUID_DFU_SERVICE);
-		mock_object_set(dev->obj, MOCK_IFACE_DEVICE, "RSSI", g_variant_new_int16(rssi), FALSE);
+		for (const gchar *const *u = mock_phys_adv_uuids(phys); *u != NULL; u++)
+			device_set_uuids(dev, *u);
+		mock_object_set(
+		    dev->obj, MOCK_IFACE_DEVICE, "RSSI", g_variant_new_int16(rssi), FALSE);
 		dev->last_rssi = rssi;
 		mock_object_export(dev->obj);
 	} else {
 		dev->phys = phys;
 		if (name != NULL) {
 			/* a complete local name replaces the cached one */
-			mock_object_set(dev->obj, MOCK_IFACE_DEVICE, "Name", g_variant_new_string(name),
-					FALSE);
-			mock_object_set(dev->obj, MOCK_IFACE_DEVICE, "Alias", g_variant_new_string(name),
+			mock_object_set(
+			    dev->obj, MOCK_IFACE_DEVICE, "Name", g_variant_new_string(name), FALSE);
+			mock_object_set(dev->obj,
+					MOCK_IFACE_DEVICE,
+					"Alias",
+					g_variant_new_string(name),
 					FALSE);
 		}
-		device_set_uuids(dev, MOCK_UUID_DFU_SERVICE);
+		for (const gchar *const *u = mock_phys_adv_uuids(phys); *u != NULL; u++)
+			device_set_uuids(dev, *u);
 		/* without any filter only changes of 8 dBm or more are signalled */
 		if (filtered || dev->last_rssi == 0 || ABS(rssi - dev->last_rssi) >= 8) {
-			mock_object_set(dev->obj, MOCK_IFACE_DEVICE, "RSSI", g_variant_new_int16(rssi),
-					TRUE);
+			mock_object_set(
+			    dev->obj, MOCK_IFACE_DEVICE, "RSSI", g_variant_new_int16(rssi), TRUE);
 			dev->last_rssi = rssi;
 		}
 	}
@@ -455,7 +484,8 @@ stale_gatt_cb(gpointer user_data)
 				  ? MOCK_GATT_DFU
 				  : MOCK_GATT_APP;
 	dev->stale_gatt_timer = 0;
-	mock_log(dev->mock, "# %s: Service Changed: the cached GATT tree is replaced", dev->address);
+	mock_log(
+	    dev->mock, "# %s: Service Changed: the cached GATT tree is replaced", dev->address);
 	mock_gatt_unexport(dev, TRUE);
 	mock_gatt_export(dev, actual);
 	mock_gatt_rearm_notify(dev);
@@ -491,7 +521,8 @@ resolve_cb(gpointer user_data)
 		if (phys->stale_gatt) {
 			/* same handles as before: BlueZ reuses the cached services (§2.7) */
 			mock_log(dev->mock, "# %s: fault: stale GATT tree kept", dev->address);
-			dev->stale_gatt_timer = g_timeout_add(phys->stale_gatt_ms, stale_gatt_cb, dev);
+			dev->stale_gatt_timer =
+			    g_timeout_add(phys->stale_gatt_ms, stale_gatt_cb, dev);
 		} else {
 			mock_gatt_unexport(dev, TRUE);
 			mock_gatt_export(dev, actual);
@@ -564,7 +595,9 @@ connect_deadline_cb(gpointer user_data)
 	connect_stop(dev);
 	mock_log(dev->mock, "# %s: connect attempt timed out", dev->address);
 	reply_pending(dev->mock, &dev->pending_connect, ERR_FAILED, "le-connection-abort-by-local");
-	reply_pending(dev->mock, &dev->pending_pair, "org.bluez.Error.ConnectionAttemptFailed",
+	reply_pending(dev->mock,
+		      &dev->pending_pair,
+		      "org.bluez.Error.ConnectionAttemptFailed",
 		      "Page Timeout");
 	return G_SOURCE_REMOVE;
 }
@@ -587,7 +620,9 @@ abort_cb(gpointer user_data)
 	mock_log(dev->mock, "# %s: fault: le-connection-abort-by-local", dev->address);
 	set_prop(dev, "Connected", g_variant_new_boolean(TRUE));
 	reply_pending(dev->mock, &dev->pending_connect, ERR_FAILED, "le-connection-abort-by-local");
-	reply_pending(dev->mock, &dev->pending_pair, "org.bluez.Error.ConnectionAttemptFailed",
+	reply_pending(dev->mock,
+		      &dev->pending_pair,
+		      "org.bluez.Error.ConnectionAttemptFailed",
 		      "Page Timeout");
 	dev->down_timer = g_timeout_add(50, abort_down_cb, dev);
 	return G_SOURCE_REMOVE;
@@ -641,7 +676,8 @@ device_request_disconnect(MockDevice *dev, GDBusMethodInvocation *invocation)
 		dev->down_timer = g_timeout_add(dev->phys->disconnect_ms, down_cb, dev);
 }
 
-static void device_finish_remove(MockDevice *dev);
+static void
+device_finish_remove(MockDevice *dev);
 
 static void
 device_link_down(MockDevice *dev, guint8 reason)
@@ -662,11 +698,13 @@ device_link_down(MockDevice *dev, guint8 reason)
 		phys->link = NULL;
 	set_prop(dev, "Connected", g_variant_new_boolean(FALSE));
 	mock_gatt_link_down(dev);
-	reply_pending(dev->mock, &dev->pending_pair, "org.bluez.Error.AuthenticationCanceled",
+	reply_pending(dev->mock,
+		      &dev->pending_pair,
+		      "org.bluez.Error.AuthenticationCanceled",
 		      "Authentication Canceled");
 	for (guint i = 0; i < dev->pending_disconnects->len; i++)
-		g_dbus_method_invocation_return_value(g_ptr_array_index(dev->pending_disconnects, i),
-						      NULL);
+		g_dbus_method_invocation_return_value(
+		    g_ptr_array_index(dev->pending_disconnects, i), NULL);
 	g_ptr_array_set_size(dev->pending_disconnects, 0);
 	if (dev->pending_removes->len > 0)
 		device_finish_remove(dev);
@@ -684,7 +722,8 @@ device_method(MockObject *obj,
 	Mock *mock = dev->mock;
 
 	if (!mock_object_get_bool(mock->adapter, MOCK_IFACE_ADAPTER, "Powered")) {
-		mock_return_error(mock, invocation, "org.bluez.Error.NotReady", "Resource Not Ready");
+		mock_return_error(
+		    mock, invocation, "org.bluez.Error.NotReady", "Resource Not Ready");
 		return;
 	}
 	if (g_strcmp0(method, "Connect") == 0) {
@@ -694,18 +733,18 @@ device_method(MockObject *obj,
 		}
 		if (dev->pending_connect != NULL || dev->pending_pair != NULL ||
 		    dev->stale_attempt) {
-			mock_return_error(mock, invocation, ERR_FAILED,
-					  "Operation already in progress");
+			mock_return_error(
+			    mock, invocation, ERR_FAILED, "Operation already in progress");
 			return;
 		}
 		if (dev->phys->connect_in_progress > 0) {
 			/* an earlier attempt (BlueZ's own) still holds att_io until it times out */
 			dev->phys->connect_in_progress--;
 			dev->stale_attempt = TRUE;
-			dev->stale_timer = g_timeout_add(dev->phys->connect_timeout_ms,
-							 stale_attempt_cb, dev);
-			mock_return_error(mock, invocation, ERR_FAILED,
-					  "Operation already in progress");
+			dev->stale_timer =
+			    g_timeout_add(dev->phys->connect_timeout_ms, stale_attempt_cb, dev);
+			mock_return_error(
+			    mock, invocation, ERR_FAILED, "Operation already in progress");
 			return;
 		}
 		dev->pending_connect = invocation;
@@ -715,9 +754,10 @@ device_method(MockObject *obj,
 	if (g_strcmp0(method, "Disconnect") == 0) {
 		if (dev->pending_connect != NULL || dev->pending_pair != NULL) {
 			connect_stop(dev);
-			reply_pending(mock, &dev->pending_connect, ERR_FAILED,
-				      "br-connection-canceled");
-			reply_pending(mock, &dev->pending_pair,
+			reply_pending(
+			    mock, &dev->pending_connect, ERR_FAILED, "br-connection-canceled");
+			reply_pending(mock,
+				      &dev->pending_pair,
 				      "org.bluez.Error.AuthenticationCanceled",
 				      "Authentication Canceled");
 		}
@@ -735,13 +775,13 @@ device_method(MockObject *obj,
 	}
 	if (g_strcmp0(method, "Pair") == 0) {
 		if (mock_object_get_bool(dev->obj, MOCK_IFACE_DEVICE, "Paired")) {
-			mock_return_error(mock, invocation, "org.bluez.Error.AlreadyExists",
-					  "Already Exists");
+			mock_return_error(
+			    mock, invocation, "org.bluez.Error.AlreadyExists", "Already Exists");
 			return;
 		}
 		if (dev->pending_pair != NULL) {
-			mock_return_error(mock, invocation, "org.bluez.Error.InProgress",
-					  "In Progress");
+			mock_return_error(
+			    mock, invocation, "org.bluez.Error.InProgress", "In Progress");
 			return;
 		}
 		dev->pending_pair = invocation;
@@ -753,18 +793,19 @@ device_method(MockObject *obj,
 	}
 	if (g_strcmp0(method, "CancelPairing") == 0) {
 		if (dev->pending_pair == NULL) {
-			mock_return_error(mock, invocation, "org.bluez.Error.DoesNotExist",
-					  "Does Not Exist");
+			mock_return_error(
+			    mock, invocation, "org.bluez.Error.DoesNotExist", "Does Not Exist");
 			return;
 		}
-		reply_pending(mock, &dev->pending_pair, "org.bluez.Error.AuthenticationCanceled",
+		reply_pending(mock,
+			      &dev->pending_pair,
+			      "org.bluez.Error.AuthenticationCanceled",
 			      "Authentication Canceled");
 		g_dbus_method_invocation_return_value(invocation, NULL);
 		return;
 	}
-	g_dbus_method_invocation_return_dbus_error(invocation,
-						   "org.freedesktop.DBus.Error.UnknownMethod",
-						   "Unknown method");
+	g_dbus_method_invocation_return_dbus_error(
+	    invocation, "org.freedesktop.DBus.Error.UnknownMethod", "Unknown method");
 }
 
 static void

@@ -35,8 +35,8 @@ struct _MockChar {
 	GDBusMethodInvocation *pending; /* a request waiting for its ATT response */
 	gchar *pending_error;		/* NULL: success */
 	gchar *pending_message;
-	gboolean pending_holds;	       /* target events wait for this reply */
-	gboolean reply_after_notify;   /* fault: the notification goes first */
+	gboolean pending_holds;	     /* target events wait for this reply */
+	gboolean reply_after_notify; /* fault: the notification goes first */
 	guint pending_timer;
 };
 
@@ -104,8 +104,8 @@ char_reply_pending(MockChar *chr)
 	chr->reply_after_notify = FALSE;
 	if (inv != NULL) {
 		if (chr->pending_error != NULL)
-			mock_return_error(chr->dev->mock, inv, chr->pending_error,
-					  chr->pending_message);
+			mock_return_error(
+			    chr->dev->mock, inv, chr->pending_error, chr->pending_message);
 		else
 			g_dbus_method_invocation_return_value(inv, NULL);
 	}
@@ -153,8 +153,8 @@ char_reply_status(MockChar *chr, GDBusMethodInvocation *invocation, guint8 statu
 	g_autofree gchar *owned = NULL;
 	if (status != 0)
 		att_error(status, &name, &message, &owned);
-	char_defer_reply(chr, invocation, name, message, hold && status == 0,
-			 chr->dev->mock->att_ms);
+	char_defer_reply(
+	    chr, invocation, name, message, hold && status == 0, chr->dev->mock->att_ms);
 }
 
 static void
@@ -170,7 +170,10 @@ char_deliver_packet(MockChar *chr, const guint8 *buf, gsize len)
 	mock_phys_packet_bytes(phys, len);
 }
 
-static void char_release_write(MockChar *chr);
+static void
+char_release_write(MockChar *chr);
+static void
+tx_push(MockDevice *dev, MockChar *chr, const guint8 *buf, gsize len, gboolean request);
 
 /* bluetoothd's sock_read: 512-byte buffer, oversize datagrams silently dropped (§3.3) */
 static gboolean
@@ -192,17 +195,17 @@ char_read_fd(MockChar *chr, GIOCondition condition)
 			return FALSE;
 		}
 		if ((gsize)n > (gsize)chr->dev->mtu - 3) {
-			mock_log(mock, "Datagram %s len=%zd dropped=oversize mtu=%u",
-				 mock_object_get_path(chr->obj), n, chr->dev->mtu);
+			mock_log(mock,
+				 "Datagram %s len=%zd dropped=oversize mtu=%u",
+				 mock_object_get_path(chr->obj),
+				 n,
+				 chr->dev->mtu);
 			continue;
 		}
 		kept = MIN((gsize)n, sizeof(buf));
 		mock_log(mock, "Datagram %s len=%zd", mock_object_get_path(chr->obj), n);
-		char_deliver_packet(chr, buf, kept);
-		if (chr->write_fd < 0)
-			return FALSE; /* the link went down while delivering */
+		tx_push(chr->dev, chr, buf, kept, FALSE);
 	}
-	mock_phys_run(chr->dev->phys);
 	return TRUE;
 }
 
@@ -277,7 +280,8 @@ notify_fd_cb(gint fd, GIOCondition condition, gpointer user_data)
 static gboolean
 bonded_without_bond(MockChar *chr)
 {
-	return g_strcmp0(chr->uuid, MOCK_UUID_BUTTONLESS_BONDED) == 0 && !chr->dev->phys->host_bonded;
+	return g_strcmp0(chr->uuid, MOCK_UUID_BUTTONLESS_BONDED) == 0 &&
+	       !chr->dev->phys->host_bonded;
 }
 
 /* options of characteristic_write_value / read_value: only type (s) and offset (q) count */
@@ -306,11 +310,107 @@ parse_options(GVariant *options, const gchar **type, guint16 *offset)
 	return ok;
 }
 
+/* a request reaching the target; chr->pending holds its invocation */
+static void
+char_process_request(MockChar *chr, const guint8 *buf, gsize len)
+{
+	MockPhys *phys = chr->dev->phys;
+	guint8 status;
+	const gchar *name = NULL;
+	const gchar *message = NULL;
+	g_autofree gchar *owned = NULL;
+
+	mock_phys_run(phys);
+	phys->in_target = TRUE;
+	if (g_strcmp0(chr->uuid, MOCK_UUID_CP) == 0)
+		status = bdfu_target_write_cp(phys->target, buf, len);
+	else
+		status = bdfu_target_write_buttonless(phys->target, buf, len);
+	phys->in_target = FALSE;
+	if (status == 0 && phys->notify_before_reply && g_strcmp0(chr->uuid, MOCK_UUID_CP) == 0) {
+		/* the reply waits for the response notification (§3.6), at most 2 s */
+		chr->reply_after_notify = TRUE;
+		chr->pending_timer = g_timeout_add(2000, pending_timer_cb, chr);
+	} else {
+		if (status != 0)
+			att_error(status, &name, &message, &owned);
+		chr->pending_error = g_strdup(name);
+		chr->pending_message = g_strdup(message);
+		chr->pending_holds = status == 0;
+		if (chr->pending_holds)
+			phys->hold++;
+		chr->pending_timer = g_timeout_add(chr->dev->mock->att_ms, pending_timer_cb, chr);
+	}
+	mock_phys_run(phys);
+}
+
+typedef struct {
+	MockChar *chr;
+	GBytes *data;
+	gboolean request;
+} MockTx;
+
+static void
+tx_free(MockTx *tx)
+{
+	g_bytes_unref(tx->data);
+	g_free(tx);
+}
+
+/* one connection event: up to packets-per-event Write Commands, or one request */
+static gboolean
+tx_event_cb(gpointer user_data)
+{
+	MockDevice *dev = user_data;
+	guint budget = dev->phys->packets_per_event;
+	MockTx *tx;
+
+	while (budget > 0 && dev->tx_timer != 0 && (tx = g_queue_pop_head(&dev->txq)) != NULL) {
+		gsize len;
+		const guint8 *buf = g_bytes_get_data(tx->data, &len);
+		if (tx->request) {
+			char_process_request(tx->chr, buf, len);
+			tx_free(tx);
+			break;
+		}
+		char_deliver_packet(tx->chr, buf, len);
+		tx_free(tx);
+		budget--;
+	}
+	if (dev->tx_timer == 0)
+		return G_SOURCE_REMOVE; /* the link went down meanwhile */
+	mock_phys_run(dev->phys);
+	if (g_queue_is_empty(&dev->txq)) {
+		dev->tx_timer = 0;
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* bluetoothd's ATT queue is unbounded; the radio drains it per connection event */
+static void
+tx_push(MockDevice *dev, MockChar *chr, const guint8 *buf, gsize len, gboolean request)
+{
+	MockTx *tx = g_new0(MockTx, 1);
+	tx->chr = chr;
+	tx->data = g_bytes_new(buf, len);
+	tx->request = request;
+	g_queue_push_tail(&dev->txq, tx);
+	if (dev->tx_timer == 0)
+		dev->tx_timer = g_timeout_add(dev->phys->connection_interval_ms, tx_event_cb, dev);
+}
+
+void
+mock_gatt_tx_clear(MockDevice *dev)
+{
+	g_clear_handle_id(&dev->tx_timer, g_source_remove);
+	g_queue_clear_full(&dev->txq, (GDestroyNotify)tx_free);
+}
+
 static void
 char_write_value(MockChar *chr, GVariant *params, GDBusMethodInvocation *invocation)
 {
 	MockDevice *dev = chr->dev;
-	MockPhys *phys = dev->phys;
 	Mock *mock = dev->mock;
 	g_autoptr(GVariant) value = g_variant_get_child_value(params, 0);
 	g_autoptr(GVariant) options = g_variant_get_child_value(params, 1);
@@ -333,26 +433,29 @@ char_write_value(MockChar *chr, GVariant *params, GDBusMethodInvocation *invocat
 		return;
 	}
 	if (!parse_options(options, &type, &offset)) {
-		mock_return_error(mock, invocation, ERR_INVALID_ARGS,
-				  "Invalid arguments in method call");
+		mock_return_error(
+		    mock, invocation, ERR_INVALID_ARGS, "Invalid arguments in method call");
 		return;
 	}
 	if (type == NULL)
-		type = (chr->flags & CHR_WRITE) ? "request" : (chr->flags & CHR_WWR) ? "command" : "";
+		type = (chr->flags & CHR_WRITE) ? "request"
+		       : (chr->flags & CHR_WWR) ? "command"
+						: "";
 	if (g_ascii_strcasecmp(type, "command") == 0) {
 		command = TRUE;
 	} else if (g_ascii_strcasecmp(type, "request") == 0 ||
 		   g_ascii_strcasecmp(type, "reliable") == 0) {
 		command = FALSE;
 	} else {
-		mock_return_error(mock, invocation, ERR_NOT_SUPPORTED, "Operation is not supported");
+		mock_return_error(
+		    mock, invocation, ERR_NOT_SUPPORTED, "Operation is not supported");
 		return;
 	}
 	if (command) {
 		/* 5.66 does not check Flags for an explicit type; bt_att_send refuses > MTU */
 		if (offset != 0) {
-			mock_return_error(mock, invocation, ERR_NOT_SUPPORTED,
-					  "Operation is not supported");
+			mock_return_error(
+			    mock, invocation, ERR_NOT_SUPPORTED, "Operation is not supported");
 			return;
 		}
 		if (len > (gsize)dev->mtu - 3) {
@@ -361,8 +464,7 @@ char_write_value(MockChar *chr, GVariant *params, GDBusMethodInvocation *invocat
 		}
 		g_dbus_method_invocation_return_value(invocation, NULL);
 		if (chr->flags & CHR_WWR)
-			char_deliver_packet(chr, buf, len);
-		mock_phys_run(phys);
+			tx_push(dev, chr, buf, len, FALSE);
 		return;
 	}
 	/* a request: a long (prepared) write when it does not fit; the target refuses those */
@@ -382,30 +484,12 @@ char_write_value(MockChar *chr, GVariant *params, GDBusMethodInvocation *invocat
 		char_reply_status(chr, invocation, 0x05, FALSE);
 		return;
 	}
-	mock_gatt_drain(dev);
-	mock_phys_run(phys);
-	if (!dev->link_up) {
-		mock_return_error(mock, invocation, ERR_FAILED, "Not connected");
-		return;
-	}
-	{
-		guint8 status;
-		phys->in_target = TRUE;
-		if (g_strcmp0(chr->uuid, MOCK_UUID_CP) == 0)
-			status = bdfu_target_write_cp(phys->target, buf, len);
-		else
-			status = bdfu_target_write_buttonless(phys->target, buf, len);
-		phys->in_target = FALSE;
-		if (status == 0 && phys->notify_before_reply && g_strcmp0(chr->uuid, MOCK_UUID_CP) == 0) {
-			/* the reply waits for the response notification (§3.6), at most 2 s */
-			chr->pending = invocation;
-			chr->reply_after_notify = TRUE;
-			chr->pending_timer = g_timeout_add(2000, pending_timer_cb, chr);
-		} else {
-			char_reply_status(chr, invocation, status, TRUE);
-		}
-	}
-	mock_phys_run(phys);
+	/* the request goes out after the commands queued before it (FIFO, §3.6) */
+	chr->pending = invocation;
+	if (g_queue_is_empty(&dev->txq))
+		char_process_request(chr, buf, len);
+	else
+		tx_push(dev, chr, buf, len, TRUE);
 }
 
 static void
@@ -426,8 +510,8 @@ char_read_value(MockChar *chr, GVariant *params, GDBusMethodInvocation *invocati
 		return;
 	}
 	if (!parse_options(options, NULL, &offset)) {
-		mock_return_error(mock, invocation, ERR_INVALID_ARGS,
-				  "Invalid arguments in method call");
+		mock_return_error(
+		    mock, invocation, ERR_INVALID_ARGS, "Invalid arguments in method call");
 		return;
 	}
 	if (!char_is_live(chr)) {
@@ -450,16 +534,19 @@ char_read_value(MockChar *chr, GVariant *params, GDBusMethodInvocation *invocati
 		 TRUE);
 	g_dbus_method_invocation_return_value(
 	    invocation,
-	    g_variant_new("(@ay)",
-			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, text + offset,
-						    len - offset, 1)));
+	    g_variant_new(
+		"(@ay)",
+		g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, text + offset, len - offset, 1)));
 }
 
 static gboolean
 make_socketpair(gint fds[2], GError **error)
 {
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socketpair: %s",
+		g_set_error(error,
+			    G_IO_ERROR,
+			    g_io_error_from_errno(errno),
+			    "socketpair: %s",
 			    g_strerror(errno));
 		return FALSE;
 	}
@@ -487,18 +574,23 @@ char_acquire(MockChar *chr, const gchar *method, GDBusMethodInvocation *invocati
 
 	if (write && dev->phys->acquire_write_missing) {
 		/* BlueZ before 5.46 */
-		mock_return_error(mock, invocation, "org.freedesktop.DBus.Error.UnknownMethod",
+		mock_return_error(mock,
+				  invocation,
+				  "org.freedesktop.DBus.Error.UnknownMethod",
 				  "Method \"AcquireWrite\" with signature \"a{sv}\" on interface "
 				  "\"org.bluez.GattCharacteristic1\" doesn't exist");
 		return;
 	}
 	if (write ? !(chr->flags & CHR_WWR) : !(chr->flags & CHR_NOTIFY)) {
 		/* 5.66 AcquireNotify wants notify: indicate-only gets NotSupported (§3.4) */
-		mock_return_error(mock, invocation, ERR_NOT_SUPPORTED, "Operation is not supported");
+		mock_return_error(
+		    mock, invocation, ERR_NOT_SUPPORTED, "Operation is not supported");
 		return;
 	}
 	if (write ? chr->write_fd >= 0 : chr->notify_fd >= 0) {
-		mock_return_error(mock, invocation, ERR_NOT_PERMITTED,
+		mock_return_error(mock,
+				  invocation,
+				  ERR_NOT_PERMITTED,
 				  write ? "Write acquired" : "Notify acquired");
 		return;
 	}
@@ -516,7 +608,8 @@ char_acquire(MockChar *chr, const gchar *method, GDBusMethodInvocation *invocati
 	}
 	if (write) {
 		chr->write_fd = fds[0];
-		chr->write_watch = g_unix_fd_add(fds[0], G_IO_IN | G_IO_HUP | G_IO_ERR, write_fd_cb, chr);
+		chr->write_watch =
+		    g_unix_fd_add(fds[0], G_IO_IN | G_IO_HUP | G_IO_ERR, write_fd_cb, chr);
 		char_set(chr, "WriteAcquired", g_variant_new_boolean(TRUE), FALSE);
 	} else {
 		chr->notify_fd = fds[0];
@@ -537,7 +630,8 @@ char_start_notify(MockChar *chr, GDBusMethodInvocation *invocation)
 	gpointer registered;
 
 	if (!(chr->flags & (CHR_NOTIFY | CHR_INDICATE))) {
-		mock_return_error(mock, invocation, ERR_NOT_SUPPORTED, "Operation is not supported");
+		mock_return_error(
+		    mock, invocation, ERR_NOT_SUPPORTED, "Operation is not supported");
 		return;
 	}
 	if (chr->notify_fd >= 0) {
@@ -563,7 +657,8 @@ char_start_notify(MockChar *chr, GDBusMethodInvocation *invocation)
 		return;
 	}
 	if (!char_is_live(chr)) {
-		mock_return_error(mock, invocation, ERR_FAILED, "Failed to register notify session");
+		mock_return_error(
+		    mock, invocation, ERR_FAILED, "Failed to register notify session");
 		return;
 	}
 	g_hash_table_insert(chr->sessions, g_strdup(sender), GINT_TO_POINTER(TRUE));
@@ -622,8 +717,11 @@ service_new(MockDevice *dev, guint handle, const gchar *uuid)
 	const gchar *none[] = {NULL};
 	mock_object_add_iface(obj, MOCK_IFACE_SERVICE, NULL, NULL, NULL);
 	mock_object_set(obj, MOCK_IFACE_SERVICE, "UUID", g_variant_new_string(uuid), FALSE);
-	mock_object_set(obj, MOCK_IFACE_SERVICE, "Device",
-			g_variant_new_object_path(mock_object_get_path(dev->obj)), FALSE);
+	mock_object_set(obj,
+			MOCK_IFACE_SERVICE,
+			"Device",
+			g_variant_new_object_path(mock_object_get_path(dev->obj)),
+			FALSE);
 	mock_object_set(obj, MOCK_IFACE_SERVICE, "Primary", g_variant_new_boolean(TRUE), FALSE);
 	mock_object_set(obj, MOCK_IFACE_SERVICE, "Includes", g_variant_new_objv(none, 0), FALSE);
 	g_ptr_array_add(dev->gatt_objs, obj);
@@ -666,8 +764,10 @@ char_new(MockDevice *dev, MockObject *service, guint handle, const gchar *uuid, 
 		char_set(chr, "NotifyAcquired", g_variant_new_boolean(FALSE), FALSE);
 	if (flags & (CHR_NOTIFY | CHR_INDICATE))
 		char_set(chr, "Notifying", g_variant_new_boolean(FALSE), FALSE);
-	char_set(chr, "Flags",
-		 g_variant_new_strv((const gchar *const *)names->pdata, names->len), FALSE);
+	char_set(chr,
+		 "Flags",
+		 g_variant_new_strv((const gchar *const *)names->pdata, names->len),
+		 FALSE);
 	if (dev->link_up && dev->mtu != 0)
 		char_set(chr, "MTU", g_variant_new_uint16(dev->mtu), FALSE);
 	g_ptr_array_add(dev->gatt_objs, chr->obj);
@@ -687,8 +787,11 @@ mock_gatt_export(MockDevice *dev, MockGattKind kind)
 		MockObject *dfu;
 		char_new(dev, dis, 0x000b, MOCK_UUID_FW_REVISION, CHR_READ);
 		dfu = service_new(dev, 0x000d, MOCK_UUID_DFU_SERVICE);
-		char_new(dev, dfu, 0x000e,
-			 dev->phys->config.bonded ? MOCK_UUID_BUTTONLESS_BONDED : MOCK_UUID_BUTTONLESS,
+		char_new(dev,
+			 dfu,
+			 0x000e,
+			 dev->phys->config.bonded ? MOCK_UUID_BUTTONLESS_BONDED
+						  : MOCK_UUID_BUTTONLESS,
 			 CHR_WRITE | CHR_INDICATE);
 	} else if (kind == MOCK_GATT_DFU) {
 		/* Packet is added before the Control Point (PROTOCOL §1.1) */
@@ -702,13 +805,16 @@ mock_gatt_export(MockDevice *dev, MockGattKind kind)
 	old = uuids != NULL ? g_variant_get_strv(uuids, NULL) : NULL;
 	for (guint i = 0; old != NULL && old[i] != NULL; i++)
 		g_ptr_array_add(list, (gpointer)old[i]);
-	if (kind == MOCK_GATT_APP && !g_ptr_array_find_with_equal_func(list, MOCK_UUID_DIS,
-								       g_str_equal, NULL))
+	if (kind == MOCK_GATT_APP &&
+	    !g_ptr_array_find_with_equal_func(list, MOCK_UUID_DIS, g_str_equal, NULL))
 		g_ptr_array_add(list, MOCK_UUID_DIS);
 	if (!g_ptr_array_find_with_equal_func(list, MOCK_UUID_DFU_SERVICE, g_str_equal, NULL))
 		g_ptr_array_add(list, MOCK_UUID_DFU_SERVICE);
-	mock_object_set(dev->obj, MOCK_IFACE_DEVICE, "UUIDs",
-			g_variant_new_strv((const gchar *const *)list->pdata, list->len), FALSE);
+	mock_object_set(dev->obj,
+			MOCK_IFACE_DEVICE,
+			"UUIDs",
+			g_variant_new_strv((const gchar *const *)list->pdata, list->len),
+			FALSE);
 }
 
 static void
@@ -738,6 +844,7 @@ char_free(MockChar *chr, gboolean signal)
 void
 mock_gatt_unexport(MockDevice *dev, gboolean signal)
 {
+	mock_gatt_tx_clear(dev);
 	/* characteristics first, then the services, as their objects nest */
 	for (guint i = 0; i < dev->chars->len; i++) {
 		MockChar *chr = g_ptr_array_index(dev->chars, i);
@@ -758,13 +865,15 @@ mock_gatt_link_up(MockDevice *dev)
 {
 	mock_log(dev->mock, "# %s: MTU %u", dev->address, dev->mtu);
 	for (guint i = 0; i < dev->chars->len; i++)
-		char_set(g_ptr_array_index(dev->chars, i), "MTU", g_variant_new_uint16(dev->mtu),
-			 FALSE);
+		char_set(
+		    g_ptr_array_index(dev->chars, i), "MTU", g_variant_new_uint16(dev->mtu), FALSE);
 }
 
 void
 mock_gatt_link_down(MockDevice *dev)
 {
+	/* a link loss discards whatever is queued (§3.8) */
+	mock_gatt_tx_clear(dev);
 	for (guint i = 0; i < dev->chars->len; i++) {
 		MockChar *chr = g_ptr_array_index(dev->chars, i);
 		GHashTableIter iter;
@@ -798,7 +907,8 @@ mock_gatt_rearm_notify(MockDevice *dev)
 		g_hash_table_iter_init(&iter, chr->sessions);
 		while (g_hash_table_iter_next(&iter, &key, NULL))
 			g_hash_table_iter_replace(&iter, GINT_TO_POINTER(TRUE));
-		mock_log(dev->mock, "# %s: notify session re-armed", mock_object_get_path(chr->obj));
+		mock_log(
+		    dev->mock, "# %s: notify session re-armed", mock_object_get_path(chr->obj));
 		char_enable_on_target(chr, TRUE);
 	}
 }
@@ -810,30 +920,27 @@ mock_gatt_deliver_value(MockDevice *dev, const gchar *uuid, const guint8 *buf, g
 		MockChar *chr = g_ptr_array_index(dev->chars, i);
 		if (g_strcmp0(chr->uuid, uuid) != 0 || !char_is_live(chr))
 			continue;
+		{
+			g_autofree gchar *hex = g_strnfill(len * 2, '0');
+			for (gsize k = 0; k < len; k++)
+				g_snprintf(hex + k * 2, 3, "%02x", buf[k]);
+			mock_log(dev->mock, "Value %s %s", mock_object_get_path(chr->obj), hex);
+		}
 		if (chr->notify_fd >= 0) {
 			if (send(chr->notify_fd, buf, len, MSG_DONTWAIT) < 0)
-				mock_log(dev->mock, "# notification dropped: %s", g_strerror(errno));
+				mock_log(
+				    dev->mock, "# notification dropped: %s", g_strerror(errno));
 		} else {
-			char_set(chr, "Value",
-				 g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, buf, len, 1), TRUE);
+			char_set(chr,
+				 "Value",
+				 g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, buf, len, 1),
+				 TRUE);
 		}
 		if (chr->reply_after_notify)
 			char_reply_pending(chr);
 		return;
 	}
 	mock_log(dev->mock, "# %s: value for %s lost (no such characteristic)", dev->address, uuid);
-}
-
-void
-mock_gatt_drain(MockDevice *dev)
-{
-	for (guint i = 0; i < dev->chars->len; i++) {
-		MockChar *chr = g_ptr_array_index(dev->chars, i);
-		if (chr->write_fd >= 0 && !char_read_fd(chr, 0) && chr->write_watch != 0) {
-			g_source_remove(chr->write_watch);
-			chr->write_watch = 0;
-		}
-	}
 }
 
 void

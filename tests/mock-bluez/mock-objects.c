@@ -143,7 +143,8 @@ log_append_args(GString *line, GVariant *params)
 	g_variant_iter_init(&iter, params);
 	while ((child = g_variant_iter_next_value(&iter)) != NULL) {
 		if (g_variant_is_of_type(child, G_VARIANT_TYPE_BYTESTRING)) {
-			g_string_append_printf(line, " len=%" G_GSIZE_FORMAT, g_variant_n_children(child));
+			g_string_append_printf(
+			    line, " len=%" G_GSIZE_FORMAT, g_variant_n_children(child));
 		} else if (g_variant_is_of_type(child, G_VARIANT_TYPE_VARDICT)) {
 			GVariantIter dict;
 			const gchar *key;
@@ -154,11 +155,8 @@ log_append_args(GString *line, GVariant *params)
 				    g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)
 					? g_variant_dup_string(value, NULL)
 					: g_variant_print(value, FALSE);
-				g_string_append_printf(line,
-						       " %s=%s:%s",
-						       key,
-						       g_variant_get_type_string(value),
-						       text);
+				g_string_append_printf(
+				    line, " %s=%s:%s", key, g_variant_get_type_string(value), text);
 				g_variant_unref(value);
 			}
 		} else if (g_variant_is_of_type(child, G_VARIANT_TYPE_STRING) ||
@@ -195,7 +193,8 @@ object_method_call(GDBusConnection *connection,
 	log_append_args(line, parameters);
 	mock_log(mock, "%s", line->str);
 	mock_watch_client(mock, sender);
-	iface->method(iface->obj, interface_name, method_name, parameters, invocation, iface->user_data);
+	iface->method(
+	    iface->obj, interface_name, method_name, parameters, invocation, iface->user_data);
 }
 
 static GVariant *
@@ -239,13 +238,12 @@ object_set_property(GDBusConnection *connection,
 		 property_name,
 		 g_variant_get_type_string(value));
 	if (iface->set == NULL) {
-		g_set_error_literal(error,
-				    G_DBUS_ERROR,
-				    G_DBUS_ERROR_PROPERTY_READ_ONLY,
-				    "Property is read-only");
+		g_set_error_literal(
+		    error, G_DBUS_ERROR, G_DBUS_ERROR_PROPERTY_READ_ONLY, "Property is read-only");
 		return FALSE;
 	}
-	return iface->set(iface->obj, interface_name, property_name, value, error, iface->user_data);
+	return iface->set(
+	    iface->obj, interface_name, property_name, value, error, iface->user_data);
 }
 
 static const GDBusInterfaceVTable object_vtable = {
@@ -305,7 +303,8 @@ object_find_iface(MockObject *obj, const gchar *name)
 static GVariant *
 iface_props_variant(Mock *mock, MockIface *iface)
 {
-	GDBusInterfaceInfo *info = g_dbus_node_info_lookup_interface(mock->introspection, iface->name);
+	GDBusInterfaceInfo *info =
+	    g_dbus_node_info_lookup_interface(mock->introspection, iface->name);
 	GVariantBuilder builder;
 	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
 	for (guint i = 0; info != NULL && info->properties != NULL && info->properties[i]; i++) {
@@ -322,16 +321,18 @@ object_ifaces_variant(MockObject *obj)
 {
 	GVariantBuilder builder;
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("a{sa{sv}}"));
-	g_variant_builder_add(&builder, "{s@a{sv}}", "org.freedesktop.DBus.Introspectable",
+	g_variant_builder_add(&builder,
+			      "{s@a{sv}}",
+			      "org.freedesktop.DBus.Introspectable",
 			      g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
 	for (guint i = 0; i < obj->ifaces->len; i++) {
 		MockIface *iface = g_ptr_array_index(obj->ifaces, i);
-		g_variant_builder_add(&builder,
-				      "{s@a{sv}}",
-				      iface->name,
-				      iface_props_variant(obj->mock, iface));
+		g_variant_builder_add(
+		    &builder, "{s@a{sv}}", iface->name, iface_props_variant(obj->mock, iface));
 	}
-	g_variant_builder_add(&builder, "{s@a{sv}}", "org.freedesktop.DBus.Properties",
+	g_variant_builder_add(&builder,
+			      "{s@a{sv}}",
+			      "org.freedesktop.DBus.Properties",
 			      g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
 	return g_variant_builder_end(&builder);
 }
@@ -369,15 +370,11 @@ object_register(MockObject *obj)
 		g_autoptr(GError) error = NULL;
 		GDBusInterfaceInfo *info =
 		    g_dbus_node_info_lookup_interface(mock->introspection, iface->name);
-		iface->reg_id = g_dbus_connection_register_object(mock->bus,
-								  obj->path,
-								  info,
-								  &object_vtable,
-								  iface,
-								  NULL,
-								  &error);
+		iface->reg_id = g_dbus_connection_register_object(
+		    mock->bus, obj->path, info, &object_vtable, iface, NULL, &error);
 		if (iface->reg_id == 0)
-			g_warning("cannot export %s on %s: %s", iface->name, obj->path, error->message);
+			g_warning(
+			    "cannot export %s on %s: %s", iface->name, obj->path, error->message);
 		else
 			paths_add(mock, obj->path, 1);
 	}
@@ -537,10 +534,11 @@ om_method_call(GDBusConnection *connection,
 	g_hash_table_iter_init(&iter, mock->objects);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		MockObject *obj = value;
-		g_variant_builder_add(&builder, "{o@a{sa{sv}}}", obj->path,
-				      object_ifaces_variant(obj));
+		g_variant_builder_add(
+		    &builder, "{o@a{sa{sv}}}", obj->path, object_ifaces_variant(obj));
 	}
-	g_dbus_method_invocation_return_value(invocation, g_variant_new("(a{oa{sa{sv}}})", &builder));
+	g_dbus_method_invocation_return_value(invocation,
+					      g_variant_new("(a{oa{sa{sv}}})", &builder));
 }
 
 static const GDBusInterfaceVTable om_vtable = {om_method_call, NULL, NULL};
@@ -560,7 +558,8 @@ unknown_object_filter(GDBusConnection *connection,
 	g_autoptr(GDBusMessage) reply = NULL;
 	g_autofree gchar *text = NULL;
 
-	if (!incoming || g_dbus_message_get_message_type(message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
+	if (!incoming ||
+	    g_dbus_message_get_message_type(message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
 		return message;
 	path = g_dbus_message_get_path(message);
 	iface = g_dbus_message_get_interface(message);
@@ -573,14 +572,15 @@ unknown_object_filter(GDBusConnection *connection,
 	g_mutex_unlock(&mock->paths_lock);
 	if (known)
 		return message;
-	text = g_strdup_printf("Method \"%s\" with signature \"%s\" on interface \"%s\" doesn't exist",
-			       g_dbus_message_get_member(message),
-			       g_dbus_message_get_signature(message),
-			       iface != NULL ? iface : "");
-	reply = g_dbus_message_new_method_error_literal(message,
-							 "org.freedesktop.DBus.Error.UnknownObject",
-							 text);
-	g_dbus_connection_send_message(connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
+	text =
+	    g_strdup_printf("Method \"%s\" with signature \"%s\" on interface \"%s\" doesn't exist",
+			    g_dbus_message_get_member(message),
+			    g_dbus_message_get_signature(message),
+			    iface != NULL ? iface : "");
+	reply = g_dbus_message_new_method_error_literal(
+	    message, "org.freedesktop.DBus.Error.UnknownObject", text);
+	g_dbus_connection_send_message(
+	    connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
 	g_object_unref(message);
 	return NULL;
 }
@@ -589,9 +589,8 @@ void
 mock_objects_attach(Mock *mock)
 {
 	g_autoptr(GError) error = NULL;
-	GDBusInterfaceInfo *info =
-	    g_dbus_node_info_lookup_interface(mock->introspection,
-					      "org.freedesktop.DBus.ObjectManager");
+	GDBusInterfaceInfo *info = g_dbus_node_info_lookup_interface(
+	    mock->introspection, "org.freedesktop.DBus.ObjectManager");
 	mock->filter_id =
 	    g_dbus_connection_add_filter(mock->bus, unknown_object_filter, mock, NULL);
 	mock->om_reg_id =

@@ -16,6 +16,7 @@ typedef enum {
 	TX_INIT,  /* Packet writes covering init[from..to) in chunks of `chunk` */
 	TX_FW,	  /* Packet writes covering firmware[from..to) in chunks of `chunk` */
 	TX_FULL,  /* the next Packet write is refused: the transport is full */
+	TX_ERROR, /* the next write fails: the link is gone */
 	DO_START, /* actions the owner takes; each checks the returned status */
 	DO_FEED,
 	DO_TIMEOUT,
@@ -184,6 +185,11 @@ fake_write_ctrl(gpointer user_data, const guint8 *buf, gsize len, GError **error
 	g_autofree gchar *got = hex_of(buf, len);
 	Step *step = fake_next(fake, got);
 
+	if (step->kind == TX_ERROR) {
+		fake->pos++;
+		g_set_error_literal(error, BDFU_ERROR, BDFU_ERROR_CONNECTION_FAILED, "link gone");
+		return FALSE;
+	}
 	if (step->kind != TX_CTRL)
 		g_error("step %u: expected step kind %d, the engine wrote CP %s",
 			fake->pos,
@@ -207,6 +213,11 @@ fake_write_data(gpointer user_data, const guint8 *buf, gsize len, GError **error
 
 	if (step->kind == TX_FULL) {
 		fake->pos++;
+		return FALSE;
+	}
+	if (step->kind == TX_ERROR) {
+		fake->pos++;
+		g_set_error_literal(error, BDFU_ERROR, BDFU_ERROR_CONNECTION_FAILED, "link gone");
 		return FALSE;
 	}
 	if (step->kind != TX_INIT && step->kind != TX_FW)
@@ -363,9 +374,20 @@ fake_run(Fake *fake)
 		} else {
 			g_assert_no_error(error);
 		}
+		/* a pause the engine asked for is the owner's timer: it fires, and is recorded */
+		while (status == BDFU_ENGINE_STATUS_CONTINUE &&
+		       bdfu_engine_get_wait_ms(fake->engine) != 0) {
+			g_autofree gchar *pause = g_strdup_printf(
+			    "PAUSE %u", bdfu_engine_get_wait_ms(fake->engine));
+			g_assert_true(bdfu_engine_is_awaiting_response(fake->engine));
+			g_ptr_array_add(fake->events, g_steal_pointer(&pause));
+			status = bdfu_engine_timeout(fake->engine, &error);
+			g_assert_no_error(error);
+		}
 		if (status == BDFU_ENGINE_STATUS_CONTINUE && fake->pos < fake->steps->len) {
 			StepKind next = g_array_index(fake->steps, Step, fake->pos).kind;
-			if (next == TX_CTRL || next == TX_INIT || next == TX_FW || next == TX_FULL)
+			if (next == TX_CTRL || next == TX_INIT || next == TX_FW ||
+			    next == TX_FULL || next == TX_ERROR)
 				g_error("step %u: the engine stopped before writing step %u",
 					here,
 					fake->pos);
@@ -430,21 +452,28 @@ s_init_fresh(Fake *fake, gsize chunk)
 	s_ok(fake, 0x04);
 }
 
-/* one data object, PRN every `prn` packets; the last Execute is DONE */
+/* firmware[from..to) streamed with a receipt after every prn-th packet (the last one included)
+ * counted from `from` */
 static void
-s_object(Fake *fake, gsize start, gsize end, gsize chunk, guint prn)
+s_stream(Fake *fake, gsize from, gsize to, gsize chunk, guint prn)
 {
-	gsize pos = start;
-	s_create(fake, 2, (guint32)(end - start));
-	s_ok(fake, 0x01);
-	/* the target sends a receipt after every prn-th packet, the object's last one included */
-	while (pos < end) {
-		gsize window = prn != 0 ? MIN(end, pos + prn * chunk) : end;
+	gsize pos = from;
+	while (pos < to) {
+		gsize window = prn != 0 ? MIN(to, pos + prn * chunk) : to;
 		s_data(fake, TX_FW, pos, window, chunk);
 		if (prn != 0 && (window - pos + chunk - 1) / chunk == prn)
 			s_rx_crc(fake, (guint32)window, crc_of(fake->fw, window));
 		pos = window;
 	}
+}
+
+/* one data object, PRN every `prn` packets; the last Execute is DONE */
+static void
+s_object(Fake *fake, gsize start, gsize end, gsize chunk, guint prn)
+{
+	s_create(fake, 2, (guint32)(end - start));
+	s_ok(fake, 0x01);
+	s_stream(fake, start, end, chunk, prn);
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, (guint32)end, crc_of(fake->fw, end));
 	s_ctrl(fake, "04");
@@ -460,6 +489,66 @@ s_objects_from(Fake *fake, gsize start, gsize chunk, guint prn)
 	gsize size = g_bytes_get_size(fake->fw);
 	for (gsize pos = start; pos < size; pos += 4096)
 		s_object(fake, pos, MIN(pos + 4096, size), chunk, prn);
+}
+
+static void
+s_set_prn(Fake *fake, guint prn)
+{
+	Step *step = step_add(fake, TX_CTRL);
+	step->bytes[0] = 0x02;
+	step->bytes[1] = (guint8)prn;
+	step->bytes[2] = (guint8)(prn >> 8);
+	step->len = 3;
+	s_ok(fake, 0x02);
+}
+
+/* an object after garbled data: PRN 1 for the first 16 packets after Create, then `prn`
+ * (`always`: PRN 1 throughout); *target_prn tracks what the target was last told */
+static void
+s_careful_object(Fake *fake,
+		 gsize start,
+		 gsize end,
+		 gsize chunk,
+		 guint prn,
+		 gboolean always,
+		 guint *target_prn,
+		 guint32 crc_answer)
+{
+	gsize slow = always ? end : MIN(end, start + 16 * chunk);
+	if (*target_prn != 1) {
+		s_set_prn(fake, 1);
+		*target_prn = 1;
+	}
+	s_create(fake, 2, (guint32)(end - start));
+	s_ok(fake, 0x01);
+	s_stream(fake, start, slow, chunk, 1);
+	if (slow < end) {
+		if (prn != 1) {
+			s_set_prn(fake, prn);
+			*target_prn = prn;
+		}
+		s_stream(fake, slow, end, chunk, prn);
+	}
+	s_ctrl(fake, "03");
+	if (crc_answer != 0) {
+		s_rx_crc(fake, (guint32)end, crc_answer);
+		return;
+	}
+	s_rx_crc(fake, (guint32)end, crc_of(fake->fw, end));
+	s_ctrl(fake, "04");
+	if (end == g_bytes_get_size(fake->fw))
+		s_ok(fake, 0x04)->status = BDFU_ENGINE_STATUS_DONE;
+	else
+		s_ok(fake, 0x04);
+}
+
+static void
+s_careful_from(Fake *fake, gsize start, gsize chunk, guint prn, gboolean always, guint *target_prn)
+{
+	gsize size = g_bytes_get_size(fake->fw);
+	for (gsize pos = start; pos < size; pos += 4096)
+		s_careful_object(
+		    fake, pos, MIN(pos + 4096, size), chunk, prn, always, target_prn, 0);
 }
 
 /* init resumed fully: Execute only, PRN state unknown so it is set, then Select data */
@@ -817,12 +906,84 @@ test_resume_reconnect_lost(void)
 	assert_event(fake, "RESUMED 0", "kept no firmware data");
 }
 
+static void
+test_resume_reconnect_during_init(void)
+{
+	/* a loss before any firmware was confirmed: the restart at 0 is still announced */
+	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
+	fake_options(fake, 0, 244, TRUE);
+	s_do(fake, DO_START);
+	s_ctrl(fake, "06 01");
+	s_rx_select(fake, 512, 0, 0);
+	s_ctrl(fake, "02 00 00");
+	s_ok(fake, 0x02);
+	s_create(fake, 1, INIT_LEN);
+	s_do(fake, DO_LINK_LOST);
+	s_init_fresh(fake, 244);
+	s_ctrl(fake, "06 02");
+	s_rx_select(fake, 4096, 0, 0);
+	s_objects_from(fake, 0, 244, 0);
+	fake_run(fake);
+	assert_event(fake, "RESUMED 0", "reconnected before any firmware was confirmed");
+}
+
 /* CRC mismatch and lost bytes inside a transfer ---------------------------------------------- */
 
 static void
 test_object_crc_mismatch(void)
 {
 	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
+	guint target_prn = 0;
+	fake_options(fake, 0, 20, TRUE);
+	s_init_fresh(fake, 20);
+	s_ctrl(fake, "06 02");
+	s_rx_select(fake, 4096, 0, 0);
+	s_object(fake, 0, 4096, 20, 0);
+	s_create(fake, 2, 4096);
+	s_ok(fake, 0x01);
+	s_data(fake, TX_FW, 4096, 8192, 20);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 8192, crc_of(fake->fw, 8192) ^ 0x80);
+	/* only object 2 again; from now on one receipt per packet for the first 16 packets
+	 * of every object (the page erase after Create), then PRN as asked */
+	s_careful_from(fake, 4096, 20, 0, FALSE, &target_prn);
+	fake_run(fake);
+	assert_event(fake, "RETRY 4096", "object 2/3 failed its checksum");
+	/* and a pause after each Create from then on, while the device erases the page */
+	assert_event(fake, "PAUSE 100", NULL);
+	g_assert_false(has_event(fake, "PAUSE 200", NULL));
+}
+
+static void
+test_object_crc_twice(void)
+{
+	/* garbled again despite the slow start: one receipt per packet from then on */
+	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
+	guint target_prn = 12;
+	fake_options(fake, 12, 20, TRUE);
+	s_init_fresh(fake, 20);
+	s_set_prn(fake, 12);
+	s_ctrl(fake, "06 02");
+	s_rx_select(fake, 4096, 0, 0);
+	s_create(fake, 2, 4096);
+	s_ok(fake, 0x01);
+	s_stream(fake, 0, 4096, 20, 12);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 4096, 0x1234);
+	s_careful_object(fake, 0, 4096, 20, 12, FALSE, &target_prn, 0x4321);
+	s_careful_from(fake, 0, 20, 12, TRUE, &target_prn);
+	fake_run(fake);
+	/* every loss doubles the pause after Create */
+	assert_event(fake, "PAUSE 100", NULL);
+	assert_event(fake, "PAUSE 200", NULL);
+}
+
+static void
+test_object_crc_gives_up(void)
+{
+	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
+	guint target_prn = 0;
+	Step *last;
 	fake_options(fake, 0, 244, TRUE);
 	s_init_fresh(fake, 244);
 	s_ctrl(fake, "06 02");
@@ -832,30 +993,12 @@ test_object_crc_mismatch(void)
 	s_ok(fake, 0x01);
 	s_data(fake, TX_FW, 4096, 8192, 244);
 	s_ctrl(fake, "03");
-	s_rx_crc(fake, 8192, crc_of(fake->fw, 8192) ^ 0x80);
-	/* only object 2 again */
-	s_objects_from(fake, 4096, 244, 0);
-	fake_run(fake);
-	assert_event(fake, "RETRY 4096", "object 2/3 failed its checksum");
-}
-
-static void
-test_object_crc_gives_up(void)
-{
-	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
-	Step *last = NULL;
-	fake_options(fake, 0, 244, TRUE);
-	s_init_fresh(fake, 244);
-	s_ctrl(fake, "06 02");
-	s_rx_select(fake, 4096, 0, 0);
-	s_object(fake, 0, 4096, 244, 0);
-	for (guint i = 0; i < 4; i++) {
-		s_create(fake, 2, 4096);
-		s_ok(fake, 0x01);
-		s_data(fake, TX_FW, 4096, 8192, 244);
-		s_ctrl(fake, "03");
-		last = s_rx_crc(fake, 8192, 0x11111111);
-	}
+	s_rx_crc(fake, 8192, 0x11111111);
+	/* receipts match, but the final checksum does not */
+	s_careful_object(fake, 4096, 8192, 244, 0, FALSE, &target_prn, 0x11111111);
+	s_careful_object(fake, 4096, 8192, 244, 0, TRUE, &target_prn, 0x11111111);
+	s_careful_object(fake, 4096, 8192, 244, 0, TRUE, &target_prn, 0x11111111);
+	last = &g_array_index(fake->steps, Step, fake->steps->len - 1);
 	expect_failed(last, BDFU_ERROR_TRANSFER_FAILED, "object 2/3 (bytes 4096-8191)");
 	fake_run(fake);
 	g_assert_cmpuint(bdfu_engine_get_verified_offset(fake->engine), ==, 4096);
@@ -887,8 +1030,10 @@ test_object_tail_lost(void)
 static void
 test_prn_mismatch(void)
 {
-	/* a PRN with offset 0 / CRC 0 (a counted-but-dropped packet): ask, then resync PRN */
+	/* a PRN with offset 0 / CRC 0 (a counted-but-dropped packet): ask, continue from the
+	 * device's offset */
 	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
+	guint target_prn = 4;
 	fake_options(fake, 4, 244, TRUE);
 	s_init_fresh(fake, 244);
 	s_ctrl(fake, "02 04 00");
@@ -901,20 +1046,49 @@ test_prn_mismatch(void)
 	s_rx(fake, "60 03 01 00 00 00 00 00 00 00 00");
 	s_ctrl(fake, "03");
 	s_rx_crc(fake, 732, crc_of(fake->fw, 732));
+	/* the good prefix is kept; Set PRN again resets the target's receipt counter */
 	s_ctrl(fake, "02 04 00");
 	s_ok(fake, 0x02);
-	s_data(fake, TX_FW, 732, 732 + 4 * 244, 244);
-	s_rx_crc(fake, 732 + 4 * 244, crc_of(fake->fw, 732 + 4 * 244));
+	s_stream(fake, 732, 732 + 4 * 244, 244, 4);
+	/* a receipt whose CRC does not match: ask, then the object is created again with a
+	 * receipt after every packet */
 	s_data(fake, TX_FW, 732 + 4 * 244, 732 + 8 * 244, 244);
-	s_rx_crc(fake, 732 + 8 * 244, crc_of(fake->fw, 732 + 8 * 244));
-	s_data(fake, TX_FW, 732 + 8 * 244, 732 + 12 * 244, 244);
-	/* a CRC that does not match: the object is created again */
-	s_rx_crc(fake, 732 + 12 * 244, 0x5555);
+	s_rx_crc(fake, 732 + 8 * 244, 0x5555);
 	s_ctrl(fake, "03");
-	s_rx_crc(fake, 732 + 12 * 244, 0x5555);
-	s_objects_from(fake, 0, 244, 4);
+	s_rx_crc(fake, 732 + 8 * 244, 0x5555);
+	s_careful_from(fake, 0, 244, 4, FALSE, &target_prn);
 	fake_run(fake);
 	assert_event(fake, "RETRY 0", "object 1/3");
+}
+
+static void
+test_prn_rewind_progress(void)
+{
+	/* repeated flash-queue drops that each make progress do not use up the retries */
+	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
+	fake_options(fake, 1, 244, TRUE);
+	s_init_fresh(fake, 244);
+	s_ctrl(fake, "02 01 00");
+	s_ok(fake, 0x02);
+	s_ctrl(fake, "06 02");
+	s_rx_select(fake, 4096, 0, 0);
+	s_create(fake, 2, 4096);
+	s_ok(fake, 0x01);
+	for (gsize pos = 0; pos < 6 * 244; pos += 244) {
+		s_stream(fake, pos, pos + 244, 244, 1);
+		s_data(fake, TX_FW, pos + 244, pos + 488, 244);
+		s_rx(fake, "60 03 01 00 00 00 00 00 00 00 00");
+		s_ctrl(fake, "03");
+		s_rx_crc(fake, (guint32)(pos + 244), crc_of(fake->fw, pos + 244));
+	}
+	s_stream(fake, 6 * 244, 4096, 244, 1);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 4096, crc_of(fake->fw, 4096));
+	s_ctrl(fake, "04");
+	s_ok(fake, 0x04);
+	s_objects_from(fake, 4096, 244, 1);
+	fake_run(fake);
+	g_assert_false(has_event(fake, "RETRY", NULL));
 }
 
 /* timeouts ---------------------------------------------------------------------------------- */
@@ -948,6 +1122,34 @@ test_timeout_prn_lost(void)
 	s_rx_crc(fake, 8 * 244, crc_of(fake->fw, 8 * 244));
 	s_ok(fake, 0x04);
 	s_objects_from(fake, 4096, 244, 8);
+	fake_run(fake);
+}
+
+static void
+test_timeout_prn_late_zero(void)
+{
+	/* the receipt that timed out arrives late as 0/0, before the checksum answer */
+	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
+	fake_options(fake, 8, 244, TRUE);
+	s_init_fresh(fake, 244);
+	s_set_prn(fake, 8);
+	s_ctrl(fake, "06 02");
+	s_rx_select(fake, 4096, 0, 0);
+	s_object(fake, 0, 4096, 244, 8);
+	s_create(fake, 2, 4096);
+	s_ok(fake, 0x01);
+	s_data(fake, TX_FW, 4096, 4096 + 8 * 244, 244);
+	s_do(fake, DO_TIMEOUT);
+	s_ctrl(fake, "03");
+	s_rx(fake, "60 03 01 00 00 00 00 00 00 00 00");
+	s_rx_crc(fake, 4096 + 8 * 244, crc_of(fake->fw, 4096 + 8 * 244));
+	s_set_prn(fake, 8);
+	s_stream(fake, 4096 + 8 * 244, 8192, 244, 8);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 8192, crc_of(fake->fw, 8192));
+	s_ctrl(fake, "04");
+	s_ok(fake, 0x04);
+	s_objects_from(fake, 8192, 244, 8);
 	fake_run(fake);
 }
 
@@ -1271,6 +1473,42 @@ test_cancel(void)
 }
 
 static void
+test_transport_errors(void)
+{
+	g_autoptr(Fake) fake = NULL;
+
+	/* a Control Point write fails: a connection error naming the request */
+	fake = fake_new(INIT_LEN, FW_LEN);
+	fake_options(fake, 0, 244, TRUE);
+	expect_failed(
+	    s_do(fake, DO_START), BDFU_ERROR_CONNECTION_FAILED, "cannot send Select command");
+	s_do(fake, TX_ERROR);
+	fake_run(fake);
+	g_clear_pointer(&fake, fake_free);
+
+	/* a Packet write fails; after link_lost the engine starts again with Select */
+	fake = fake_new(INIT_LEN, FW_LEN);
+	fake_options(fake, 0, 244, TRUE);
+	s_init_fresh(fake, 244);
+	s_ctrl(fake, "06 02");
+	s_rx_select(fake, 4096, 0, 0);
+	s_create(fake, 2, 4096);
+	expect_failed(s_ok(fake, 0x01), BDFU_ERROR_CONNECTION_FAILED, "Packet");
+	s_data(fake, TX_FW, 0, 488, 244);
+	s_do(fake, TX_ERROR);
+	s_do(fake, DO_LINK_LOST);
+	s_init_resumed(fake, 0);
+	s_rx_select(fake, 4096, 488, crc_of(fake->fw, 488));
+	s_data(fake, TX_FW, 488, 4096, 244);
+	s_ctrl(fake, "03");
+	s_rx_crc(fake, 4096, crc_of(fake->fw, 4096));
+	s_ctrl(fake, "04");
+	s_ok(fake, 0x04);
+	s_objects_from(fake, 4096, 244, 0);
+	fake_run(fake);
+}
+
+static void
 test_stale_after_loss(void)
 {
 	g_autoptr(Fake) fake = fake_new(INIT_LEN, FW_LEN);
@@ -1286,6 +1524,141 @@ test_stale_after_loss(void)
 				BDFU_ENGINE_STATUS_CONTINUE);
 		g_assert_no_error(error);
 	}
+}
+
+/* random notifications never crash the engine --------------------------------------------- */
+
+typedef struct {
+	GRand *rand;
+	guint8 last_op;
+	guint8 obj_type; /* of the last Select or Create */
+	gsize written;	 /* Packet bytes since the last Select or Create */
+	gsize base;	 /* offset the last data Select reported */
+} Chaos;
+
+static gboolean
+any_write_ctrl(gpointer user_data, const guint8 *buf, gsize len, GError **error)
+{
+	Chaos *chaos = user_data;
+	g_assert_cmpuint(len, >=, 1);
+	g_assert_cmpuint(len, <=, BDFU_PROTO_MAX_REQUEST);
+	chaos->last_op = buf[0];
+	if ((buf[0] == 0x01 || buf[0] == 0x06) && len >= 2) {
+		chaos->obj_type = buf[1];
+		chaos->written = 0;
+	}
+	return TRUE;
+}
+
+static gboolean
+any_write_data(gpointer user_data, const guint8 *buf, gsize len, GError **error)
+{
+	Chaos *chaos = user_data;
+	g_assert_cmpuint(len, >=, 1);
+	g_assert_cmpuint(len, <=, 244);
+	if (g_rand_int_range(chaos->rand, 0, 8) == 0)
+		return FALSE;
+	chaos->written += len;
+	chaos->last_op = 0x03; /* a receipt is what may come next */
+	return TRUE;
+}
+
+/* a notification: often the right answer to the last request with random values, else junk */
+static gsize
+chaos_answer(Chaos *chaos, GBytes *init, GBytes *fw, guint8 *buf, gsize max)
+{
+	GBytes *obj = chaos->obj_type == 1 ? init : fw;
+	gsize obj_len = g_bytes_get_size(obj);
+	GRand *rand = chaos->rand;
+	gint what = g_rand_int_range(rand, 0, 60);
+	guint32 off = (guint32)g_rand_int_range(rand, 0, FW_LEN / 4 + 2) * 4;
+	gsize len = (gsize)g_rand_int_range(rand, 0, (gint)max + 1);
+
+	for (gsize j = 0; j < len; j++)
+		buf[j] = (guint8)g_rand_int_range(rand, 0, 256);
+	if (what >= 58)
+		return len;
+	buf[0] = 0x60;
+	buf[1] = what < 55 ? chaos->last_op : 0x03;
+	buf[2] = what < 56 ? 0x01 : (guint8)g_rand_int_range(rand, 2, 12);
+	if (buf[2] != 0x01)
+		return buf[2] == 0x0B ? 4 : 3;
+	/* mostly the truth: what was written, with the right CRC */
+	if (g_rand_int_range(rand, 0, 4) != 0)
+		off = (guint32)MIN(chaos->written + (chaos->obj_type == 2 ? chaos->base : 0),
+				   obj_len);
+	off = (guint32)MIN(off, obj_len);
+	if (buf[1] == 0x06) {
+		put_u32(buf + 3,
+			g_rand_int_range(rand, 0, 8) != 0 ? 4096 : (guint32)g_rand_int(rand));
+		put_u32(buf + 7, off);
+		put_u32(buf + 11, g_rand_int_range(rand, 0, 4) != 0 ? crc_of(obj, off) : off);
+		if (chaos->obj_type == 2)
+			chaos->base = off;
+		return 15;
+	}
+	if (buf[1] == 0x03) {
+		put_u32(buf + 3, off);
+		put_u32(buf + 7, g_rand_int_range(rand, 0, 4) != 0 ? crc_of(obj, off) : off);
+		return 11;
+	}
+	return 3;
+}
+
+static void
+test_random_notifications(void)
+{
+	const BdfuEngineTransport transport = {any_write_ctrl, any_write_data};
+	g_autoptr(GRand) rand = g_rand_new_with_seed(20261201);
+	g_autoptr(GBytes) init = make_bytes(INIT_LEN, 3);
+	g_autoptr(GBytes) fw = make_bytes(FW_LEN, 7);
+	Chaos chaos = {.rand = rand};
+	guint deep = 0;
+
+	for (guint run = 0; run < 500; run++) {
+		g_autoptr(BdfuEngine) engine = bdfu_engine_new(&transport, NULL, &chaos);
+		BdfuEngineOptions options;
+		guint steps = 0;
+
+		bdfu_engine_options_init(&options);
+		options.prn = (guint16)g_rand_int_range(rand, 0, 5);
+		options.chunk_size = (gsize)g_rand_int_range(rand, 20, 245);
+		options.resume = g_rand_int_range(rand, 0, 4) != 0;
+		bdfu_engine_set_options(engine, &options);
+		bdfu_engine_set_image(engine, init, fw);
+		g_assert_cmpint(bdfu_engine_start(engine, NULL), ==, BDFU_ENGINE_STATUS_CONTINUE);
+		for (; steps < 400; steps++) {
+			g_autoptr(GError) error = NULL;
+			guint8 buf[20];
+			gsize len = chaos_answer(&chaos, init, fw, buf, sizeof(buf));
+			gint what = g_rand_int_range(rand, 0, 100);
+			BdfuEngineStatus status;
+
+			if (what == 0)
+				status = bdfu_engine_timeout(engine, &error);
+			else if (what < 4 || !bdfu_engine_is_awaiting_response(engine))
+				status = bdfu_engine_writable(engine, &error);
+			else if (what == 4) {
+				bdfu_engine_link_lost(engine);
+				status = bdfu_engine_start(engine, &error);
+			} else
+				status = bdfu_engine_feed(engine, buf, len, &error);
+			if (status == BDFU_ENGINE_STATUS_FAILED) {
+				g_assert_nonnull(error);
+				g_assert_true(error->domain == BDFU_ERROR);
+				g_assert_nonnull(error->message);
+				break;
+			}
+			g_assert_no_error(error);
+			if (status == BDFU_ENGINE_STATUS_DONE)
+				break;
+		}
+		if (steps >= 20)
+			deep++;
+		g_assert_cmpuint(bdfu_engine_get_verified_offset(engine), <=, FW_LEN);
+	}
+	g_test_message("%u of 500 random exchanges went 20 steps or more", deep);
+	g_assert_cmpuint(deep, >, 10);
 }
 
 int
@@ -1310,11 +1683,15 @@ main(int argc, char **argv)
 	g_test_add_func("/dfu/resume/BV-crc-mismatch", test_resume_mismatch);
 	g_test_add_func("/dfu/resume/BV-reconnect-kept", test_resume_reconnect_kept);
 	g_test_add_func("/dfu/resume/BV-reconnect-lost", test_resume_reconnect_lost);
+	g_test_add_func("/dfu/resume/BV-reconnect-during-init", test_resume_reconnect_during_init);
 	g_test_add_func("/dfu/data/BV-crc-mismatch-one-object", test_object_crc_mismatch);
+	g_test_add_func("/dfu/data/BV-crc-mismatch-twice", test_object_crc_twice);
 	g_test_add_func("/dfu/data/BI-crc-gives-up", test_object_crc_gives_up);
 	g_test_add_func("/dfu/data/BV-tail-lost", test_object_tail_lost);
 	g_test_add_func("/dfu/data/BV-prn-mismatch", test_prn_mismatch);
+	g_test_add_func("/dfu/data/BV-prn-rewind-progress", test_prn_rewind_progress);
 	g_test_add_func("/dfu/timeout/BV-prn-lost", test_timeout_prn_lost);
+	g_test_add_func("/dfu/timeout/BV-prn-late-zero", test_timeout_prn_late_zero);
 	g_test_add_func("/dfu/timeout/BI-ctrl", test_timeout_ctrl);
 	g_test_add_func("/dfu/timeout/BV-final-execute-pending", test_timeout_final_execute);
 	g_test_add_func("/dfu/error/BI-init-execute", test_errors_init_execute);
@@ -1324,6 +1701,8 @@ main(int argc, char **argv)
 	g_test_add_func("/dfu/flow/BV-backpressure", test_backpressure);
 	g_test_add_func("/dfu/flow/BV-blocked-not-awaiting", test_backpressure_not_awaiting);
 	g_test_add_func("/dfu/flow/BV-cancel", test_cancel);
+	g_test_add_func("/dfu/flow/BI-transport-errors", test_transport_errors);
 	g_test_add_func("/dfu/flow/BV-stale-after-loss", test_stale_after_loss);
+	g_test_add_func("/dfu/junk/BI-random-notifications", test_random_notifications);
 	return g_test_run();
 }

@@ -145,6 +145,14 @@ host_notification(gpointer user_data, const guint8 *buf, gsize len)
 }
 
 static void
+host_indication(gpointer user_data, const guint8 *buf, gsize len)
+{
+	Host *h = user_data;
+	g_ptr_array_add(h->notes, g_bytes_new(buf, len));
+	g_array_append_val(h->order, "i"[0]);
+}
+
+static void
 host_ctrl_written(gpointer user_data, guint8 status)
 {
 	Host *h = user_data;
@@ -187,6 +195,7 @@ host_disconnected(gpointer user_data, guint8 reason)
 static const BdfuLinkCallbacks host_callbacks = {
     .ready = host_ready,
     .notification = host_notification,
+    .indication = host_indication,
     .ctrl_written = host_ctrl_written,
     .writable = host_writable,
     .disconnected = host_disconnected,
@@ -204,24 +213,24 @@ host_idle_target(Host *h, guint64 us)
 }
 
 static void
-host_target_new(Host *h, guint sdk_major)
+host_target_new(Host *h, guint sdk_major, BdfuTargetMode mode)
 {
 	BdfuTargetConfig config;
 	bdfu_target_config_init(&config);
 	config.sdk_major = sdk_major;
-	config.start_in_dfu = TRUE;
-	config.app_valid = FALSE;
+	config.start_in_dfu = mode == BDFU_TARGET_MODE_DFU;
+	config.app_valid = mode == BDFU_TARGET_MODE_APP;
 	config.app_start = APP_START;
 	h->target = bdfu_target_new(&config, NULL, NULL);
 	bdfu_target_config_clear(&config);
 	bdfu_target_advance(h->target, h->now);
-	for (guint i = 0; i < 50 && bdfu_target_get_mode(h->target) != BDFU_TARGET_MODE_DFU; i++)
+	for (guint i = 0; i < 50 && bdfu_target_get_mode(h->target) != mode; i++)
 		host_idle_target(h, 100000);
-	g_assert_cmpint(bdfu_target_get_mode(h->target), ==, BDFU_TARGET_MODE_DFU);
+	g_assert_cmpint(bdfu_target_get_mode(h->target), ==, mode);
 }
 
 static Host *
-host_new(guint sdk_major)
+host_new_mode(guint sdk_major, BdfuTargetMode mode)
 {
 	Host *h = g_new0(Host, 1);
 	h->now = 1000000;
@@ -231,8 +240,14 @@ host_new(guint sdk_major)
 	h->order = g_array_new(TRUE, FALSE, sizeof(gchar));
 	h->reason = -1;
 	bdfu_link_config_init(&h->config);
-	host_target_new(h, sdk_major);
+	host_target_new(h, sdk_major, mode);
 	return h;
+}
+
+static Host *
+host_new(guint sdk_major)
+{
+	return host_new_mode(sdk_major, BDFU_TARGET_MODE_DFU);
 }
 
 static void
@@ -663,6 +678,46 @@ test_host_disconnect(void)
 	host_free(h);
 }
 
+/* the application's buttonless service: Write Request, indication, confirmation, reset */
+static void
+test_buttonless(void)
+{
+	Host *h = host_new_mode(17, BDFU_TARGET_MODE_APP);
+	guint8 req[2 + BDFU_BUTTONLESS_NAME_MAX];
+	guint8 op = 0, result = 0;
+	gsize alen = 0;
+	const guint8 *answer;
+	g_autoptr(GError) error = NULL;
+
+	host_connect(h);
+	/* without indications the write is refused at the ATT level */
+	g_assert_true(
+	    bdfu_link_write_buttonless(h->link, req, bdfu_proto_encode_buttonless_enter(req)));
+	host_wait(h, 5 * IV);
+	g_assert_cmpuint(h->ctrl_status->len, ==, 1);
+	g_assert_cmpuint(g_array_index(h->ctrl_status, guint8, 0), ==, 0xFD);
+	g_assert_cmpint(h->reason, ==, -1);
+
+	g_assert_true(bdfu_link_enable_indications(h->link));
+	g_assert_true(
+	    bdfu_link_write_buttonless(h->link, req, bdfu_proto_encode_buttonless_enter(req)));
+	for (guint i = 0; i < 1000 && h->reason < 0; i++)
+		host_step(h);
+	/* answered, indicated, confirmed by the host's ATT layer, then the device resets */
+	g_assert_cmpstr(h->order->data, ==, "wwi");
+	g_assert_cmpuint(g_array_index(h->ctrl_status, guint8, 1), ==, 0);
+	answer = g_bytes_get_data(g_ptr_array_index(h->notes, 0), &alen);
+	g_assert_true(bdfu_proto_decode_buttonless_response(answer, alen, &op, &result, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(op, ==, BDFU_BUTTONLESS_OP_ENTER_BOOTLOADER);
+	g_assert_cmpuint(result, ==, BDFU_BUTTONLESS_RES_SUCCESS);
+	g_assert_cmpint(h->reason, >=, 0);
+	g_assert_cmpuint(h->disconnects, ==, 1);
+	host_idle_target(h, 3000000);
+	g_assert_cmpint(bdfu_target_get_mode(h->target), ==, BDFU_TARGET_MODE_DFU);
+	host_free(h);
+}
+
 /* faults ------------------------------------------------------------------------------------ */
 
 static Host *
@@ -881,6 +936,7 @@ main(int argc, char **argv)
 			test_throughput_and_back_pressure);
 	g_test_add_func("/link/data/transfer", test_data_transfer);
 	g_test_add_func("/link/disconnect/host", test_host_disconnect);
+	g_test_add_func("/link/buttonless", test_buttonless);
 	g_test_add_func("/link/fault/disconnect-at-byte", test_fault_disconnect_at_byte);
 	g_test_add_func("/link/fault/disconnect-at-init", test_fault_disconnect_at_init);
 	g_test_add_func("/link/fault/drop-packet", test_fault_drop_packet);

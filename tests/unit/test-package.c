@@ -443,6 +443,106 @@ test_fixtures_listed(void)
 	}
 }
 
+static BdfuPackage *
+read_fixture(const gchar *dir, const gchar *rel)
+{
+	g_autofree gchar *path = g_build_filename(dir, rel, NULL);
+	g_autoptr(GError) error = NULL;
+	BdfuPackage *package = bdfu_package_new_from_file(path, NULL, &error);
+	g_assert_no_error(error);
+	return package;
+}
+
+static const BdfuPackagePart *
+part_at(const BdfuPackage *package, guint i)
+{
+	g_assert_cmpuint(i, <, package->parts->len);
+	return g_ptr_array_index(package->parts, i);
+}
+
+/* the odd packages of edge/, spelled out */
+static void
+test_fixtures_edge(void)
+{
+	const gchar *dir = fixtures_dir();
+	g_autoptr(BdfuPackage) macosx = NULL;
+	g_autoptr(BdfuPackage) extra = NULL;
+	g_autoptr(BdfuPackage) mixed = NULL;
+	g_autoptr(BdfuPackage) swapped = NULL;
+	g_autoptr(BdfuPackage) misnamed = NULL;
+
+	if (dir == NULL)
+		return;
+	/* bootloader + application, re-zipped on macOS: AppleDouble junk is only noted */
+	macosx = read_fixture(dir,
+			      "edge/wbdfu_bootloader_plus_app_with___MACOSX/"
+			      "bootloader_secure_ble_app_buttonless_dfu_s132.zip");
+	g_assert_cmpint(macosx->format, ==, BDFU_PACKAGE_FORMAT_SECURE);
+	g_assert_cmpint(part_at(macosx, 0)->type, ==, BDFU_PART_BOOTLOADER);
+	g_assert_cmpint(part_at(macosx, 1)->type, ==, BDFU_PART_APPLICATION);
+	g_assert_cmpuint(macosx->warnings->len, ==, 5);
+	for (guint i = 0; i < macosx->warnings->len; i++)
+		g_assert_nonnull(strstr(g_ptr_array_index(macosx->warnings, i), "'__MACOSX/._"));
+
+	/* an unreferenced app_old.dat next to the referenced app.dat */
+	extra =
+	    read_fixture(dir, "edge/ios_nrf51422_sdk5.2_app_extra_dat/nrf51422_sdk_5.2_app.zip");
+	g_assert_cmpint(extra->format, ==, BDFU_PACKAGE_FORMAT_LEGACY);
+	g_assert_cmpstr(part_at(extra, 0)->dat_name, ==, "app.dat");
+	g_assert_cmpuint(extra->warnings->len, ==, 1);
+	g_assert_nonnull(strstr(g_ptr_array_index(extra->warnings, 0), "'app_old.dat'"));
+
+	/* 2-byte and 14-byte legacy .dat in one zip */
+	mixed = read_fixture(dir,
+			     "edge/ios_nrf51422_sdk6.1_all_in_one_mixed_dat/"
+			     "nrf51422_sdk_6.1_all_in_one.zip");
+	g_assert_cmpint(mixed->format, ==, BDFU_PACKAGE_FORMAT_LEGACY);
+	g_assert_cmpint(part_at(mixed, 0)->type, ==, BDFU_PART_SOFTDEVICE_BOOTLOADER);
+	g_assert_cmpuint(g_bytes_get_size(part_at(mixed, 0)->dat), ==, 14);
+	g_assert_cmpuint(g_bytes_get_size(part_at(mixed, 1)->dat), ==, 2);
+	g_assert_null(part_at(mixed, 0)->init);
+
+	/* adafruit beta: device fields swapped, still a legacy SD+BL with inline sizes */
+	swapped = read_fixture(dir,
+			       "edge/adafruit_beta_feather52840_swapped_device_fields/"
+			       "feather52840_bootloader_s140_6.1.0r0.zip");
+	g_assert_cmpint(swapped->format, ==, BDFU_PACKAGE_FORMAT_LEGACY);
+	g_assert_cmpuint(swapped->parts->len, ==, 1);
+	g_assert_cmpuint(part_at(swapped, 0)->manifest_sd_size, ==, 151164);
+	g_assert_cmpuint(part_at(swapped, 0)->manifest_bl_size, ==, 25468);
+
+	/* the manifest key decides the type, not the file name */
+	misnamed = read_fixture(dir,
+				"edge/ios2016_hrs_dfu_misnamed_application/"
+				"hrs_dfu_s132_2_0_0_7a_sdk_11_0_0_2a.zip");
+	g_assert_cmpint(part_at(misnamed, 1)->type, ==, BDFU_PART_APPLICATION);
+	g_assert_cmpstr(
+	    part_at(misnamed, 1)->bin_name, ==, "s132_nrf52_1.0.0-3.alpha_softdevice.bin");
+}
+
+static void
+test_utf8_names(void)
+{
+	g_autoptr(BdfuPackageWriter) writer = bdfu_package_writer_new();
+	g_autoptr(GBytes) bin = make_image(1000, 20);
+	g_autoptr(GBytes) dat = make_init(BDFU_PART_APPLICATION, bin, 0, 0);
+	g_autoptr(GBytes) zip = NULL;
+	g_autoptr(BdfuPackage) package = NULL;
+
+	bdfu_package_writer_add(writer,
+				BDFU_PART_APPLICATION,
+				"\xc3\xa4pp \"q\" \xf0\x9f\x98\x80.bin",
+				bin,
+				"\xc3\xa4pp.dat",
+				dat,
+				0,
+				0);
+	zip = finish(writer);
+	package = read_ok(zip);
+	g_assert_cmpstr(part_at(package, 0)->bin_name, ==, "\xc3\xa4pp \"q\" \xf0\x9f\x98\x80.bin");
+	g_assert_cmpuint(package->warnings->len, ==, 0);
+}
+
 static void
 collect_zips(const gchar *dir, GPtrArray *out)
 {
@@ -876,7 +976,9 @@ test_bad_more_than_declared(void)
 		}
 	}
 	bad = g_bytes_new_take(copy, len);
-	assert_bad(bad, "'app.bin'");
+	assert_bad(bad,
+		   "'app.bin' (the application image) holds more bytes than the 4000 its zip "
+		   "header declares");
 }
 
 static void
@@ -935,8 +1037,7 @@ test_bad_oversize_entries(void)
 	bdfu_package_writer_add(
 	    writer, BDFU_PART_APPLICATION, "big.bin", big, "big.dat", dat, 0, 0);
 	zip = finish(writer);
-	assert_bad(zip,
-		   "'big.bin' (the application image) is 1048580 bytes, over the 1 MiB limit");
+	assert_bad(zip, "'big.bin' (the application image) is 1048580 bytes, over the 1 MiB limit");
 
 	bdfu_package_writer_add(
 	    writer2, BDFU_PART_APPLICATION, "a.bin", bin, "a.dat", fat_dat, 0, 0);
@@ -1067,7 +1168,12 @@ test_bad_manifest_content(void)
 	assert_bad_manifest("{\"manifest\": {\"application\": {\"bin_file\": \"app.bin\", "
 			    "\"dat_file\": \"app.dat\"}, \"application\": {\"bin_file\": "
 			    "\"app.bin\", \"dat_file\": \"app.dat\"}}}",
-			    "lists the application twice");
+			    "has the key 'application' twice in one object");
+	assert_bad_manifest("{\"manifest\": {\"application\": {\"bin_file\": \"app.bin\", "
+			    "\"bin_file\": \"other.bin\", \"dat_file\": \"app.dat\"}}}",
+			    "has the key 'bin_file' twice in one object");
+	assert_bad_manifest("{\"manifest\": {}, \"manifest\": {\"application\": {}}}",
+			    "has the key 'manifest' twice in one object");
 	assert_bad_manifest("{\"manifest\": {\"softdevice_application\": {\"bin_file\": "
 			    "\"app.bin\", \"dat_file\": \"app.dat\"}}}",
 			    "lists a 'softdevice_application' image");
@@ -1234,6 +1340,38 @@ test_from_file(void)
 	g_unlink(path);
 }
 
+/* the fuzz seeds (made with Python's zipfile, not our writer) are valid packages */
+static void
+test_fuzz_seeds(void)
+{
+	const gchar *root = g_getenv("BDFU_SOURCE_ROOT");
+	g_autofree gchar *dir = NULL;
+	g_autoptr(GPtrArray) zips = g_ptr_array_new_with_free_func(g_free);
+	const BdfuPackageFormat formats[] = {
+	    BDFU_PACKAGE_FORMAT_SECURE, BDFU_PACKAGE_FORMAT_LEGACY, BDFU_PACKAGE_FORMAT_PRERELEASE};
+
+	if (root == NULL) {
+		g_test_skip("BDFU_SOURCE_ROOT not set");
+		return;
+	}
+	dir = g_build_filename(root, "tests", "fuzz", "corpus", "package", NULL);
+	collect_zips(dir, zips);
+	g_assert_cmpuint(zips->len, >=, 5);
+	for (guint i = 0; i < zips->len; i++) {
+		const gchar *path = g_ptr_array_index(zips, i);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(BdfuPackage) package = bdfu_package_new_from_file(path, NULL, &error);
+		g_autofree gchar *base = g_path_get_basename(path);
+		BdfuPackageFormat want = g_str_has_prefix(base, "legacy")	? formats[1]
+					 : g_str_has_prefix(base, "prerelease") ? formats[2]
+										: formats[0];
+		g_assert_no_error(error);
+		g_assert_cmpint(package->format, ==, want);
+		g_assert_cmpuint(
+		    package->warnings->len, ==, g_str_has_prefix(base, "macosx") ? 1 : 0);
+	}
+}
+
 static void
 test_strings(void)
 {
@@ -1251,6 +1389,8 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/package/fixtures/listed", test_fixtures_listed);
 	g_test_add_func("/package/fixtures/every-zip", test_fixtures_every_zip);
+	g_test_add_func("/package/fixtures/edge", test_fixtures_edge);
+	g_test_add_func("/package/writer/utf8-names", test_utf8_names);
 	g_test_add_func("/package/writer/matches-nrfutil", test_writer_matches_nrfutil);
 	g_test_add_func("/package/writer/three-part", test_roundtrip_three_part);
 	g_test_add_func("/package/writer/each-type", test_roundtrip_each_type);
@@ -1280,5 +1420,6 @@ main(int argc, char **argv)
 	g_test_add_func("/package/bad/init-packets", test_bad_init_packets);
 	g_test_add_func("/package/file", test_from_file);
 	g_test_add_func("/package/strings", test_strings);
+	g_test_add_func("/package/fuzz-seeds", test_fuzz_seeds);
 	return g_test_run();
 }

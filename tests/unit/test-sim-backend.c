@@ -131,6 +131,7 @@ heard_clear(Heard *heard, BdfuConnection *conn)
 	g_signal_handlers_disconnect_by_data(conn, heard);
 	g_ptr_array_unref(heard->notifications);
 	g_ptr_array_unref(heard->indications);
+	*heard = (Heard){0};
 }
 
 static void
@@ -489,6 +490,151 @@ test_realtime(void)
 	g_assert_cmpuint(bdfu_connection_get_mode(conn), ==, BDFU_DEVICE_MODE_APP_BUTTONLESS);
 }
 
+static void
+heard_writable_cb(BdfuConnection *conn, gpointer user_data)
+{
+	(*(guint *)user_data)++;
+}
+
+/* Packet writes: back-pressure is FALSE without an error, then "writable" */
+static void
+test_back_pressure(void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp("bdfu-sim-XXXXXX", NULL);
+	g_autofree gchar *path = write_profile(dir, "dfu.conf", "[device boot]\nmode=bootloader\n");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(BdfuBackend) backend = bdfu_sim_backend_new(path, FALSE, &error);
+	g_autoptr(BdfuConnection) conn = NULL;
+	g_autoptr(BdfuConnection) second = NULL;
+	guint8 packet[20] = {0};
+	guint writable = 0;
+	guint queued = 0;
+
+	g_assert_no_error(error);
+	conn = connect_to(backend, "C0:DE:5E:ED:00:02", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(bdfu_connection_get_mode(conn), ==, BDFU_DEVICE_MODE_DFU);
+	/* one central at a time: a connected device does not advertise */
+	second = connect_to(backend, "C0:DE:5E:ED:00:02", &error);
+	g_assert_null(second);
+	g_assert_error(error, BDFU_ERROR, BDFU_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+
+	g_signal_connect(conn, "writable", G_CALLBACK(heard_writable_cb), &writable);
+	while (bdfu_connection_write_data(conn, packet, sizeof(packet), &error))
+		queued++;
+	g_assert_no_error(error);
+	g_assert_cmpuint(queued, >, 0);
+	while (writable == 0)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_true(bdfu_connection_write_data(conn, packet, sizeof(packet), &error));
+	g_assert_no_error(error);
+	/* larger than MTU - 3 is refused with a reason */
+	{
+		g_autofree guint8 *big = g_malloc0(300);
+		g_assert_false(bdfu_connection_write_data(conn, big, 300, &error));
+		g_assert_error(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT);
+		g_assert_nonnull(strstr(error->message, "MTU"));
+	}
+	g_signal_handlers_disconnect_by_data(conn, &writable);
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
+/* a bonded device keeps its address in the bootloader */
+static void
+test_bonded(void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp("bdfu-sim-XXXXXX", NULL);
+	g_autofree gchar *path = write_profile(
+	    dir, "bonded.conf", "[device safe]\nbonded=true\naddress=f0:00:00:00:00:10\n");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(BdfuBackend) backend = bdfu_sim_backend_new(path, FALSE, &error);
+	g_autoptr(BdfuConnection) app = NULL;
+	g_autoptr(GPtrArray) devices = NULL;
+	GAsyncResult *res = NULL;
+	BdfuScanFilter filter = {0};
+	const guint8 enter[] = {0x01};
+	BdfuDeviceInfo *info;
+	Heard heard = {0};
+
+	g_assert_no_error(error);
+	devices = scan(backend, &filter, 1000, &error);
+	g_assert_cmpuint(devices->len, ==, 1);
+	info = g_ptr_array_index(devices, 0);
+	g_assert_cmpstr(info->address, ==, "F0:00:00:00:00:10");
+	g_assert_cmpstr(info->name, ==, "safe");
+	g_assert_cmpint(info->mode, ==, BDFU_DEVICE_MODE_APP_BUTTONLESS_BONDED);
+	g_assert_true(info->bonded);
+	g_clear_pointer(&devices, g_ptr_array_unref);
+
+	app = connect_to(backend, "F0:00:00:00:00:10", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(bdfu_connection_get_mode(app), ==, BDFU_DEVICE_MODE_APP_BUTTONLESS_BONDED);
+	heard_listen(&heard, app);
+	bdfu_connection_enable_buttonless_async(app, NULL, store_result_cb, &res);
+	g_assert_true(finish_bool(app, &res, bdfu_connection_enable_buttonless_finish, &error));
+	g_assert_true(write_buttonless(app, enter, sizeof(enter), &error));
+	g_assert_no_error(error);
+	while (heard.disconnects == 0)
+		g_main_context_iteration(NULL, TRUE);
+	heard_clear(&heard, app);
+
+	filter.dfu_only = TRUE;
+	filter.stop_at_first = TRUE;
+	devices = scan(backend, &filter, 10000, &error);
+	g_assert_cmpuint(devices->len, ==, 1);
+	info = g_ptr_array_index(devices, 0);
+	g_assert_cmpstr(info->address, ==, "F0:00:00:00:00:10");
+	g_assert_cmpint(info->mode, ==, BDFU_DEVICE_MODE_DFU);
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
+static gboolean
+cancel_cb(gpointer user_data)
+{
+	g_cancellable_cancel(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+/* a cancelled scan or connect ends with BDFU_ERROR_CANCELLED */
+static void
+test_cancel(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(BdfuBackend) backend = bdfu_sim_backend_new(NULL, FALSE, &error);
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(GCancellable) cancelled = g_cancellable_new();
+	g_autoptr(GPtrArray) devices = NULL;
+	g_autoptr(BdfuConnection) conn = NULL;
+	GAsyncResult *res = NULL;
+	BdfuScanFilter filter = {.dfu_only = TRUE};
+
+	/* nothing is in DFU mode: only the cancel ends this scan before its hour */
+	bdfu_backend_timeout_add(backend, 1000, cancel_cb, cancellable);
+	bdfu_backend_scan_async(backend, &filter, 3600 * 1000, cancellable, store_result_cb, &res);
+	devices = bdfu_backend_scan_finish(backend, wait_for(&res), &error);
+	g_clear_object(&res);
+	g_assert_null(devices);
+	g_assert_error(error, BDFU_ERROR, BDFU_ERROR_CANCELLED);
+	g_clear_error(&error);
+
+	g_cancellable_cancel(cancelled);
+	bdfu_backend_connect_async(
+	    backend, BDFU_SIM_DEFAULT_ADDRESS, cancelled, store_result_cb, &res);
+	conn = bdfu_backend_connect_finish(backend, wait_for(&res), &error);
+	g_clear_object(&res);
+	g_assert_null(conn);
+	g_assert_error(error, BDFU_ERROR, BDFU_ERROR_CANCELLED);
+	g_clear_error(&error);
+
+	/* the device is still there afterwards */
+	conn = connect_to(backend, BDFU_SIM_DEFAULT_ADDRESS, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(conn);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -499,6 +645,9 @@ main(int argc, char **argv)
 	g_test_add_func("/sim/profile-errors", test_profile_errors);
 	g_test_add_func("/sim/count", test_count);
 	g_test_add_func("/sim/virtual-time", test_virtual_time);
+	g_test_add_func("/sim/back-pressure", test_back_pressure);
+	g_test_add_func("/sim/bonded", test_bonded);
+	g_test_add_func("/sim/cancel", test_cancel);
 	g_test_add_func("/sim/realtime", test_realtime);
 	return g_test_run();
 }

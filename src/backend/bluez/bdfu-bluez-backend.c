@@ -17,7 +17,14 @@ struct _BdfuBluezBackend {
 	GPtrArray *waiters; /* GTask*, waiting for the bus and the object tree */
 	gboolean opening;
 	GHashTable *expect_dfu; /* address → TRUE */
+	GHashTable *stale_gatt; /* address → TRUE: its cached tree predates a reset */
 	BdfuBluezAgent *agent;
+	gboolean seen_owner;	    /* bluetoothd was there once: wait for it to come back */
+	GPtrArray *restart_waiters; /* GTask*, waiting for bluetoothd after a restart */
+	guint restart_timer;
+	gulong sig_owner;
+	gulong sig_added;
+	guint discovery_users; /* scans sharing our one discovery session */
 };
 
 G_DEFINE_TYPE(BdfuBluezBackend, bdfu_bluez_backend, BDFU_TYPE_BACKEND)
@@ -159,11 +166,19 @@ bdfu_bluez_backend_finish_waiters(BdfuBluezBackend *self, const GError *error)
 }
 
 static void
+bdfu_bluez_backend_owner_cb(GObject *manager, GParamSpec *pspec, gpointer user_data);
+static void
+bdfu_bluez_backend_object_added_cb(GDBusObjectManager *manager,
+				   GDBusObject *object,
+				   gpointer user_data);
+
+static void
 bdfu_bluez_backend_manager_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(BdfuBluezBackend) self = BDFU_BLUEZ_BACKEND(user_data);
 	g_autoptr(GError) error = NULL;
 	GDBusObjectManager *manager = g_dbus_object_manager_client_new_finish(res, &error);
+	g_autofree gchar *owner = NULL;
 
 	if (manager == NULL) {
 		g_autoptr(GError) converted =
@@ -172,6 +187,12 @@ bdfu_bluez_backend_manager_cb(GObject *source, GAsyncResult *res, gpointer user_
 		return;
 	}
 	self->manager = manager;
+	owner = g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
+	self->seen_owner = owner != NULL;
+	self->sig_owner = g_signal_connect(
+	    manager, "notify::name-owner", G_CALLBACK(bdfu_bluez_backend_owner_cb), self);
+	self->sig_added = g_signal_connect(
+	    manager, "object-added", G_CALLBACK(bdfu_bluez_backend_object_added_cb), self);
 	bdfu_bluez_backend_finish_waiters(self, NULL);
 }
 
@@ -208,6 +229,62 @@ bdfu_bluez_backend_bus_cb(GObject *source, GAsyncResult *res, gpointer user_data
 					 g_object_ref(self));
 }
 
+static void
+bdfu_bluez_backend_finish_restart_waiters(BdfuBluezBackend *self, gboolean final)
+{
+	g_autoptr(GPtrArray) waiters = NULL;
+	GError *error = NULL;
+	gboolean ok;
+
+	if (self->restart_waiters->len == 0)
+		return;
+	ok = bdfu_bluez_backend_choose_adapter(self, &error);
+	if (!ok && !final) {
+		g_error_free(error);
+		return;
+	}
+	g_clear_handle_id(&self->restart_timer, g_source_remove);
+	waiters = g_steal_pointer(&self->restart_waiters);
+	self->restart_waiters = g_ptr_array_new_with_free_func(g_object_unref);
+	for (guint i = 0; i < waiters->len; i++) {
+		GTask *task = g_ptr_array_index(waiters, i);
+		if (ok)
+			g_task_return_boolean(task, TRUE);
+		else
+			g_task_return_error(task, g_error_copy(error));
+	}
+	g_clear_error(&error);
+}
+
+static gboolean
+bdfu_bluez_backend_restart_timeout_cb(gpointer user_data)
+{
+	BdfuBluezBackend *self = BDFU_BLUEZ_BACKEND(user_data);
+	self->restart_timer = 0;
+	bdfu_bluez_backend_finish_restart_waiters(self, TRUE);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+bdfu_bluez_backend_owner_cb(GObject *manager, GParamSpec *pspec, gpointer user_data)
+{
+	BdfuBluezBackend *self = BDFU_BLUEZ_BACKEND(user_data);
+	g_autofree gchar *owner =
+	    g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
+	if (owner == NULL)
+		return;
+	self->seen_owner = TRUE;
+	bdfu_bluez_backend_finish_restart_waiters(self, FALSE);
+}
+
+static void
+bdfu_bluez_backend_object_added_cb(GDBusObjectManager *manager,
+				   GDBusObject *object,
+				   gpointer user_data)
+{
+	bdfu_bluez_backend_finish_restart_waiters(BDFU_BLUEZ_BACKEND(user_data), FALSE);
+}
+
 void
 bdfu_bluez_backend_ensure_async(BdfuBluezBackend *self,
 				GCancellable *cancellable,
@@ -219,11 +296,23 @@ bdfu_bluez_backend_ensure_async(BdfuBluezBackend *self,
 
 	if (self->manager != NULL) {
 		GError *error = NULL;
-		if (!bdfu_bluez_backend_choose_adapter(self, &error))
-			g_task_return_error(task, error);
-		else
+		if (bdfu_bluez_backend_choose_adapter(self, &error)) {
 			g_task_return_boolean(task, TRUE);
-		g_object_unref(task);
+			g_object_unref(task);
+			return;
+		}
+		if (!self->seen_owner) {
+			g_task_return_error(task, error);
+			g_object_unref(task);
+			return;
+		}
+		/* bluetoothd restarts (or its adapter is not exported yet): give it a moment */
+		g_error_free(error);
+		g_ptr_array_add(self->restart_waiters, task);
+		if (self->restart_timer == 0)
+			self->restart_timer = g_timeout_add(BDFU_BLUEZ_RESTART_WAIT_MS,
+							    bdfu_bluez_backend_restart_timeout_cb,
+							    self);
 		return;
 	}
 	g_ptr_array_add(self->waiters, task);
@@ -322,6 +411,43 @@ bdfu_bluez_backend_get_expect_dfu(BdfuBluezBackend *self, const gchar *address)
 	return g_hash_table_contains(self->expect_dfu, key);
 }
 
+void
+bdfu_bluez_backend_set_gatt_stale(BdfuBluezBackend *self, const gchar *address, gboolean stale)
+{
+	if (stale)
+		g_hash_table_add(self->stale_gatt, g_ascii_strup(address, -1));
+	else {
+		g_autofree gchar *key = g_ascii_strup(address, -1);
+		g_hash_table_remove(self->stale_gatt, key);
+	}
+}
+
+gboolean
+bdfu_bluez_backend_get_gatt_stale(BdfuBluezBackend *self, const gchar *address)
+{
+	g_autofree gchar *key = g_ascii_strup(address, -1);
+	return g_hash_table_contains(self->stale_gatt, key);
+}
+
+gboolean
+bdfu_bluez_backend_discovery_ref(BdfuBluezBackend *self)
+{
+	return self->discovery_users++ > 0;
+}
+
+gboolean
+bdfu_bluez_backend_discovery_unref(BdfuBluezBackend *self)
+{
+	g_return_val_if_fail(self->discovery_users > 0, FALSE);
+	return --self->discovery_users == 0;
+}
+
+gboolean
+bdfu_bluez_backend_is_discovering(BdfuBluezBackend *self)
+{
+	return self->discovery_users > 0;
+}
+
 /* BdfuBackend -------------------------------------------------------------------------------------
  */
 
@@ -405,11 +531,10 @@ bdfu_bluez_backend_get_name(BdfuBackend *backend)
 }
 
 static void
-bdfu_bluez_backend_flushed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+bdfu_bluez_backend_closed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	GDBusConnection *bus = G_DBUS_CONNECTION(source);
-	g_dbus_connection_flush_finish(bus, res, NULL);
-	g_dbus_connection_close(bus, NULL, NULL, NULL);
+	g_dbus_connection_close_finish(bus, res, NULL);
 	g_object_unref(bus);
 }
 
@@ -418,11 +543,18 @@ bdfu_bluez_backend_dispose(GObject *object)
 {
 	BdfuBluezBackend *self = BDFU_BLUEZ_BACKEND(object);
 	g_clear_pointer(&self->agent, bdfu_bluez_agent_free);
+	g_clear_handle_id(&self->restart_timer, g_source_remove);
+	if (self->manager != NULL) {
+		g_clear_signal_handler(&self->sig_owner, self->manager);
+		g_clear_signal_handler(&self->sig_added, self->manager);
+	}
 	g_clear_object(&self->manager);
 	if (self->bus != NULL) {
-		/* queued messages (Disconnect, StopDiscovery) go out before the close */
+		/* queued messages (Disconnect, StopDiscovery) must go out even when the process
+		 * exits right after: a local write, it does not wait for any peer */
 		GDBusConnection *bus = g_steal_pointer(&self->bus);
-		g_dbus_connection_flush(bus, NULL, bdfu_bluez_backend_flushed_cb, NULL);
+		g_dbus_connection_flush_sync(bus, NULL, NULL);
+		g_dbus_connection_close(bus, NULL, bdfu_bluez_backend_closed_cb, NULL);
 	}
 	G_OBJECT_CLASS(bdfu_bluez_backend_parent_class)->dispose(object);
 }
@@ -436,7 +568,9 @@ bdfu_bluez_backend_finalize(GObject *object)
 	g_free(self->adapter_path);
 	g_free(self->bus_address);
 	g_ptr_array_unref(self->waiters);
+	g_ptr_array_unref(self->restart_waiters);
 	g_hash_table_unref(self->expect_dfu);
+	g_hash_table_unref(self->stale_gatt);
 	G_OBJECT_CLASS(bdfu_bluez_backend_parent_class)->finalize(object);
 }
 
@@ -460,7 +594,9 @@ static void
 bdfu_bluez_backend_init(BdfuBluezBackend *self)
 {
 	self->waiters = g_ptr_array_new_with_free_func(g_object_unref);
+	self->restart_waiters = g_ptr_array_new_with_free_func(g_object_unref);
 	self->expect_dfu = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->stale_gatt = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 BdfuBackend *

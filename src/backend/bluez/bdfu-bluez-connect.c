@@ -244,7 +244,7 @@ bdfu_bluez_connect_check_tree(GTask *task, gboolean final)
 	BdfuDeviceMode mode = BDFU_DEVICE_MODE_UNKNOWN;
 
 	if (device != NULL)
-		mode = bdfu_bluez_device_get_mode(ctx->manager, device, TRUE);
+		mode = bdfu_bluez_device_get_mode(ctx->manager, device, BDFU_BLUEZ_MODE_GATT);
 	/* a stale cached tree (bonded bootloader, same address) is replaced after Service
 	 * Changed, possibly after ServicesResolved (BLUEZ.md §2.7): give it a moment */
 	if (ctx->expect_dfu && mode != BDFU_DEVICE_MODE_DFU && !final) {
@@ -266,6 +266,7 @@ bdfu_bluez_connect_check_tree(GTask *task, gboolean final)
 					"the GATT table shows no DFU service"));
 		return;
 	}
+	bdfu_bluez_backend_set_gatt_stale(ctx->backend, ctx->address, FALSE);
 	bdfu_bluez_connect_succeed(
 	    task, bdfu_bluez_connection_new(ctx->backend, ctx->device_path, ctx->address));
 }

@@ -25,6 +25,8 @@ struct _BdfuBluezConnection {
 	GPtrArray *notifying; /* characteristic paths we called StartNotify on */
 	gulong sig_props;
 	gulong sig_removed;
+	gulong sig_added;
+	gulong sig_tree_removed;
 	gulong sig_owner;
 	gboolean link_lost;
 	gchar *lost_reason;
@@ -71,6 +73,10 @@ bdfu_bluez_connection_link_lost(BdfuBluezConnection *self, const gchar *reason)
 
 	if (self->link_lost)
 		return;
+	/* the device dropped the link: it may be resetting into another mode, and BlueZ keeps
+	 * the old tree cached on the same object (BLUEZ.md §2.6, §2.7) */
+	if (!self->disconnect_sent)
+		bdfu_bluez_backend_set_gatt_stale(self->backend, self->address, TRUE);
 	self->link_lost = TRUE;
 	self->lost_reason = g_strdup(reason);
 	g_debug("%s: %s", self->address, reason);
@@ -78,6 +84,8 @@ bdfu_bluez_connection_link_lost(BdfuBluezConnection *self, const gchar *reason)
 	g_clear_signal_handler(&self->sig_props, self->manager);
 	g_clear_signal_handler(&self->sig_removed, self->manager);
 	g_clear_signal_handler(&self->sig_owner, self->manager);
+	g_clear_signal_handler(&self->sig_added, self->manager);
+	g_clear_signal_handler(&self->sig_tree_removed, self->manager);
 	bdfu_bluez_connection_stop_notify(self);
 
 	g_object_ref(self);
@@ -143,29 +151,49 @@ bdfu_bluez_connection_props_cb(GDBusObjectManagerClient *manager,
 		bdfu_bluez_connection_link_lost(self, "the device disconnected");
 }
 
+static gboolean
+bdfu_bluez_connection_bluetoothd_gone(BdfuBluezConnection *self)
+{
+	g_autofree gchar *owner = g_dbus_object_manager_client_get_name_owner(
+	    G_DBUS_OBJECT_MANAGER_CLIENT(self->manager));
+	if (owner != NULL)
+		return FALSE;
+	g_warning("bluetoothd left the system bus: the link to %s is lost", self->address);
+	bdfu_bluez_connection_link_lost(
+	    self,
+	    "bluetoothd stopped or restarted (org.bluez left the system "
+	    "bus); every link it held is gone");
+	return TRUE;
+}
+
 static void
 bdfu_bluez_connection_removed_cb(GDBusObjectManager *manager,
 				 GDBusObject *object,
 				 gpointer user_data)
 {
 	BdfuBluezConnection *self = BDFU_BLUEZ_CONNECTION(user_data);
-	if (g_strcmp0(g_dbus_object_get_object_path(object), self->device_path) == 0)
+	if (g_strcmp0(g_dbus_object_get_object_path(object), self->device_path) != 0)
+		return;
+	/* the object manager drops every object before it tells the owner changed */
+	if (!bdfu_bluez_connection_bluetoothd_gone(self))
 		bdfu_bluez_connection_link_lost(self, "the device vanished from BlueZ");
+}
+
+/* Service Changed replaces GATT objects, possibly after ServicesResolved (BLUEZ.md §2.7) */
+static void
+bdfu_bluez_connection_tree_cb(GDBusObjectManager *manager, GDBusObject *object, gpointer user_data)
+{
+	BdfuBluezConnection *self = BDFU_BLUEZ_CONNECTION(user_data);
+	const gchar *path = g_dbus_object_get_object_path(object);
+	if (!self->link_lost && g_str_has_prefix(path, self->device_path) &&
+	    path[strlen(self->device_path)] == '/')
+		bdfu_bluez_connection_resolve(self);
 }
 
 static void
 bdfu_bluez_connection_owner_cb(GObject *manager, GParamSpec *pspec, gpointer user_data)
 {
-	BdfuBluezConnection *self = BDFU_BLUEZ_CONNECTION(user_data);
-	g_autofree gchar *owner =
-	    g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
-	if (owner != NULL)
-		return;
-	g_warning("bluetoothd left the system bus: every connection is lost");
-	bdfu_bluez_connection_link_lost(
-	    self,
-	    "bluetoothd stopped or restarted (org.bluez left the system "
-	    "bus); every link it held is gone");
+	bdfu_bluez_connection_bluetoothd_gone(BDFU_BLUEZ_CONNECTION(user_data));
 }
 
 static void
@@ -177,6 +205,8 @@ bdfu_bluez_connection_packet_writable(gpointer user_data)
 static void
 bdfu_bluez_connection_packet_hangup(gpointer user_data)
 {
+	if (bdfu_bluez_connection_bluetoothd_gone(BDFU_BLUEZ_CONNECTION(user_data)))
+		return;
 	bdfu_bluez_connection_link_lost(BDFU_BLUEZ_CONNECTION(user_data),
 					"the device disconnected (the Packet socket closed)");
 }
@@ -199,7 +229,7 @@ bdfu_bluez_connection_resolve(BdfuBluezConnection *self)
 	g_clear_pointer(&self->fw_path, g_free);
 	if (device == NULL)
 		return BDFU_DEVICE_MODE_UNKNOWN;
-	mode = bdfu_bluez_device_get_mode(self->manager, device, TRUE);
+	mode = bdfu_bluez_device_get_mode(self->manager, device, BDFU_BLUEZ_MODE_GATT);
 	self->mode = mode == BDFU_DEVICE_MODE_UNKNOWN ? BDFU_DEVICE_MODE_APP : mode;
 	self->fw_path = bdfu_bluez_device_find_characteristic(
 	    self->manager, self->device_path, BDFU_UUID_FW_REVISION, NULL);
@@ -856,6 +886,10 @@ bdfu_bluez_connection_new(BdfuBluezBackend *backend, const gchar *device_path, c
 	    self->manager, "object-removed", G_CALLBACK(bdfu_bluez_connection_removed_cb), self);
 	self->sig_owner = g_signal_connect(
 	    self->manager, "notify::name-owner", G_CALLBACK(bdfu_bluez_connection_owner_cb), self);
+	self->sig_added = g_signal_connect_after(
+	    self->manager, "object-added", G_CALLBACK(bdfu_bluez_connection_tree_cb), self);
+	self->sig_tree_removed = g_signal_connect_after(
+	    self->manager, "object-removed", G_CALLBACK(bdfu_bluez_connection_tree_cb), self);
 	bdfu_bluez_connection_resolve(self);
 	return self;
 }
@@ -886,6 +920,8 @@ bdfu_bluez_connection_dispose(GObject *object)
 		g_clear_signal_handler(&self->sig_props, self->manager);
 		g_clear_signal_handler(&self->sig_removed, self->manager);
 		g_clear_signal_handler(&self->sig_owner, self->manager);
+		g_clear_signal_handler(&self->sig_added, self->manager);
+		g_clear_signal_handler(&self->sig_tree_removed, self->manager);
 	}
 	g_clear_object(&self->manager);
 	g_clear_object(&self->bus);

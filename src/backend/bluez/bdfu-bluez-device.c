@@ -173,15 +173,18 @@ bdfu_bluez_device_mode_from_gatt(GDBusObjectManager *manager, const gchar *devic
 }
 
 BdfuDeviceMode
-bdfu_bluez_device_get_mode(GDBusObjectManager *manager, GDBusObject *device, gboolean from_gatt)
+bdfu_bluez_device_get_mode(GDBusObjectManager *manager,
+			   GDBusObject *device,
+			   BdfuBluezModeSource source)
 {
 	const gchar *path = g_dbus_object_get_object_path(device);
 	g_autofree gchar *name = NULL;
-	BdfuDeviceMode mode;
+	BdfuDeviceMode mode = BDFU_DEVICE_MODE_UNKNOWN;
 
 	/* the GATT tree is the truth while connected; otherwise it is a cache that may lie */
-	mode = bdfu_bluez_device_mode_from_gatt(manager, path);
-	if (from_gatt || mode != BDFU_DEVICE_MODE_UNKNOWN)
+	if (source != BDFU_BLUEZ_MODE_ADVERT)
+		mode = bdfu_bluez_device_mode_from_gatt(manager, path);
+	if (source == BDFU_BLUEZ_MODE_GATT || mode != BDFU_DEVICE_MODE_UNKNOWN)
 		return mode;
 	if (bdfu_bluez_object_has_uuid(device, BDFU_UUID_LEGACY_SERVICE))
 		return BDFU_DEVICE_MODE_LEGACY_DFU;
@@ -198,7 +201,10 @@ bdfu_bluez_device_get_mode(GDBusObjectManager *manager, GDBusObject *device, gbo
 }
 
 BdfuDeviceInfo *
-bdfu_bluez_device_get_info(GDBusObjectManager *manager, GDBusObject *device, const gchar *adapter)
+bdfu_bluez_device_get_info(GDBusObjectManager *manager,
+			   GDBusObject *device,
+			   const gchar *adapter,
+			   gboolean trust_gatt)
 {
 	g_autofree gchar *address =
 	    bdfu_bluez_object_get_string(device, BDFU_BLUEZ_DEVICE_IFACE, "Address");
@@ -214,7 +220,8 @@ bdfu_bluez_device_get_info(GDBusObjectManager *manager, GDBusObject *device, con
 	info->name = bdfu_bluez_object_get_string(device, BDFU_BLUEZ_DEVICE_IFACE, "Name");
 	if (rssi != NULL && g_variant_is_of_type(rssi, G_VARIANT_TYPE_INT16))
 		info->rssi = g_variant_get_int16(rssi);
-	info->mode = bdfu_bluez_device_get_mode(manager, device, FALSE);
+	info->mode = bdfu_bluez_device_get_mode(
+	    manager, device, trust_gatt ? BDFU_BLUEZ_MODE_GATT_FIRST : BDFU_BLUEZ_MODE_ADVERT);
 	info->bonded = bdfu_bluez_device_is_bonded(device);
 	info->adapter = g_strdup(adapter);
 	return info;
@@ -229,7 +236,7 @@ bdfu_bluez_device_mode_offers_dfu(BdfuDeviceMode mode)
 }
 
 gboolean
-bdfu_bluez_device_matches(const BdfuDeviceInfo *info, const BdfuScanFilter *filter)
+bdfu_bluez_device_is_wanted(const BdfuDeviceInfo *info, const BdfuScanFilter *filter)
 {
 	gboolean hit = filter->addresses == NULL && filter->name_glob == NULL;
 
@@ -239,7 +246,13 @@ bdfu_bluez_device_matches(const BdfuDeviceInfo *info, const BdfuScanFilter *filt
 	}
 	if (!hit && filter->name_glob != NULL && info->name != NULL)
 		hit = g_pattern_match_simple(filter->name_glob, info->name);
-	if (!hit)
+	return hit;
+}
+
+gboolean
+bdfu_bluez_device_matches(const BdfuDeviceInfo *info, const BdfuScanFilter *filter)
+{
+	if (!bdfu_bluez_device_is_wanted(info, filter))
 		return FALSE;
 	/* a fresh advert with 0xFE59 from the address or name we wait for is the bootloader:
 	 * its name may be custom, and a bonded one keeps the app's address and cached tree

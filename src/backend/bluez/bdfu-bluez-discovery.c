@@ -25,8 +25,11 @@ typedef struct {
 	guint cancel_idle_id;
 	gulong cancel_id;
 	guint removals_pending;
-	gboolean discovering; /* our StartDiscovery succeeded: we must stop it */
+	gboolean holds_discovery; /* counted in the backend's discovery users */
+	gboolean joined;	  /* another scan of this backend already discovers */
 	gboolean done;
+	BdfuDeviceInfo *probe; /* a wanted device whose services are unknown */
+	BdfuBluezConnection *probe_conn;
 	GError *error;
 } BdfuBluezScan;
 
@@ -36,6 +39,8 @@ bdfu_bluez_scan_free(BdfuBluezScan *scan)
 	g_strfreev(scan->addresses);
 	g_free(scan->name_glob);
 	g_hash_table_unref(scan->found);
+	bdfu_device_info_free(scan->probe);
+	g_clear_object(&scan->probe_conn);
 	g_clear_error(&scan->error);
 	g_clear_object(&scan->manager);
 	g_object_unref(scan->backend);
@@ -57,12 +62,21 @@ bdfu_bluez_scan_is_fresh_change(GVariant *changed)
 	return FALSE;
 }
 
+static gboolean
+bdfu_bluez_scan_may_probe(BdfuBluezScan *scan, const BdfuDeviceInfo *info)
+{
+	return (scan->filter.addresses != NULL || scan->filter.name_glob != NULL) &&
+	       scan->filter.stop_at_first && !scan->filter.all && !scan->filter.dfu_only &&
+	       info->mode == BDFU_DEVICE_MODE_APP;
+}
+
 static void
 bdfu_bluez_scan_consider(GTask *task, GDBusObject *object)
 {
 	BdfuBluezScan *scan = g_task_get_task_data(task);
 	g_autofree gchar *adapter = NULL;
 	g_autoptr(BdfuDeviceInfo) info = NULL;
+	g_autofree gchar *address = NULL;
 	gchar *key;
 
 	if (scan->done)
@@ -71,11 +85,26 @@ bdfu_bluez_scan_consider(GTask *task, GDBusObject *object)
 	if (adapter != NULL &&
 	    g_strcmp0(adapter, bdfu_bluez_backend_get_adapter_path(scan->backend)) != 0)
 		return;
-	info = bdfu_bluez_device_get_info(
-	    scan->manager, object, bdfu_bluez_backend_get_adapter_name(scan->backend));
-	/* other clients' filters are merged into ours: check every device (BLUEZ.md §1.3) */
-	if (info == NULL || !bdfu_bluez_device_matches(info, &scan->filter))
+	address = bdfu_bluez_object_get_string(object, BDFU_BLUEZ_DEVICE_IFACE, "Address");
+	if (address == NULL)
 		return;
+	info =
+	    bdfu_bluez_device_get_info(scan->manager,
+				       object,
+				       bdfu_bluez_backend_get_adapter_name(scan->backend),
+				       !bdfu_bluez_backend_get_gatt_stale(scan->backend, address));
+	/* other clients' filters are merged into ours: check every device (BLUEZ.md §1.3) */
+	if (info == NULL || !bdfu_bluez_device_is_wanted(info, &scan->filter))
+		return;
+	if (!bdfu_bluez_device_matches(info, &scan->filter)) {
+		/* the very device asked for, but its adverts don't say whether it offers DFU:
+		 * many applications don't advertise 0xFE59. Its GATT table will tell. */
+		if (bdfu_bluez_scan_may_probe(scan, info) && scan->probe == NULL) {
+			scan->probe = g_steal_pointer(&info);
+			bdfu_bluez_scan_finish_task(task);
+		}
+		return;
+	}
 	if (scan->filter.dfu_only)
 		info->mode = BDFU_DEVICE_MODE_DFU;
 	key = g_strdup(info->address);
@@ -135,12 +164,59 @@ bdfu_bluez_scan_rssi_cmp(gconstpointer a, gconstpointer b)
 }
 
 static void
+bdfu_bluez_scan_return(GTask *task);
+
+static void
+bdfu_bluez_scan_probe_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	BdfuBluezScan *scan = g_task_get_task_data(task);
+	BdfuDeviceInfo *info = g_steal_pointer(&scan->probe);
+
+	bdfu_connection_disconnect_finish(BDFU_CONNECTION(source), res, NULL);
+	/* a wanted device is reported even without DFU: the caller explains why it cannot
+	 * be updated, which beats "not seen" */
+	g_hash_table_replace(scan->found, g_strdup(info->address), info);
+	bdfu_bluez_scan_return(task);
+}
+
+static void
+bdfu_bluez_scan_probe_connected_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	BdfuBluezScan *scan = g_task_get_task_data(task);
+	GError *error = NULL;
+	BdfuConnection *conn = bdfu_bluez_connection_connect_finish(res, &error);
+
+	if (conn == NULL) {
+		g_clear_pointer(&scan->probe, bdfu_device_info_free);
+		scan->error = error;
+		g_prefix_error(&scan->error, "cannot read which services the device offers: ");
+		bdfu_bluez_scan_return(task);
+		return;
+	}
+	scan->probe->mode = bdfu_connection_get_mode(conn);
+	scan->probe_conn = BDFU_BLUEZ_CONNECTION(conn);
+	bdfu_connection_disconnect_async(
+	    conn, NULL, bdfu_bluez_scan_probe_done_cb, g_steal_pointer(&task));
+}
+
+static void
 bdfu_bluez_scan_return(GTask *task)
 {
 	BdfuBluezScan *scan = g_task_get_task_data(task);
 	GPtrArray *devices;
 	GHashTableIter iter;
 	gpointer value;
+
+	if (scan->error == NULL && scan->probe != NULL && g_hash_table_size(scan->found) == 0) {
+		bdfu_bluez_connection_connect_async(scan->backend,
+						    scan->probe->address,
+						    g_task_get_cancellable(task),
+						    bdfu_bluez_scan_probe_connected_cb,
+						    g_object_ref(task));
+		return;
+	}
 
 	if (scan->error != NULL) {
 		g_task_return_error(task, g_steal_pointer(&scan->error));
@@ -206,12 +282,14 @@ bdfu_bluez_scan_finish_task(GTask *task)
 		g_cancellable_disconnect(g_task_get_cancellable(task), scan->cancel_id);
 		scan->cancel_id = 0;
 	}
-	if (!scan->discovering) {
+	/* one discovery session per bus connection: the last scan of this backend stops it */
+	if (!scan->holds_discovery || !bdfu_bluez_backend_discovery_unref(scan->backend)) {
+		scan->holds_discovery = FALSE;
 		bdfu_bluez_scan_return(task);
 		return;
 	}
 	/* stop scanning before anyone connects: it competes for radio time (BLUEZ.md §1.4) */
-	scan->discovering = FALSE;
+	scan->holds_discovery = FALSE;
 	g_dbus_connection_call(bdfu_bluez_backend_get_bus(scan->backend),
 			       BDFU_BLUEZ_SERVICE,
 			       bdfu_bluez_backend_get_adapter_path(scan->backend),
@@ -272,8 +350,8 @@ bdfu_bluez_scan_started_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
 
 	if (scan->done) {
-		/* cancelled while starting */
-		if (reply != NULL)
+		/* cancelled while starting, and nobody else scans */
+		if (reply != NULL && !bdfu_bluez_backend_is_discovering(scan->backend))
 			g_dbus_connection_call(G_DBUS_CONNECTION(source),
 					       BDFU_BLUEZ_SERVICE,
 					       bdfu_bluez_backend_get_adapter_path(scan->backend),
@@ -288,10 +366,8 @@ bdfu_bluez_scan_started_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 					       NULL);
 		return;
 	}
-	if (reply != NULL) {
-		scan->discovering = TRUE;
-	} else if (!bdfu_bluez_error_is(error, "org.bluez.Error.InProgress", NULL)) {
-		/* InProgress: this connection already discovers (a parallel scan) */
+	if (reply == NULL && !bdfu_bluez_error_is(error, "org.bluez.Error.InProgress", NULL)) {
+		/* InProgress: this connection already discovers */
 		scan->error =
 		    bdfu_bluez_error_convert(error,
 					     "cannot start scanning",
@@ -330,6 +406,10 @@ bdfu_bluez_scan_filter_set_cb(GObject *source, GAsyncResult *res, gpointer user_
 					   "interface-proxy-properties-changed",
 					   G_CALLBACK(bdfu_bluez_scan_props_cb),
 					   task);
+	if (scan->joined) {
+		scan->timer_id = g_timeout_add(scan->timeout_ms, bdfu_bluez_scan_timeout_cb, task);
+		return;
+	}
 	g_dbus_connection_call(bdfu_bluez_backend_get_bus(scan->backend),
 			       BDFU_BLUEZ_SERVICE,
 			       bdfu_bluez_backend_get_adapter_path(scan->backend),
@@ -368,7 +448,10 @@ bdfu_bluez_scan_build_filter(BdfuBluezScan *scan)
 	g_variant_builder_add(&builder, "{sv}", "Transport", g_variant_new_string("le"));
 	/* the documented default is true, the code's is false: say it (BLUEZ.md §8 #16) */
 	g_variant_builder_add(&builder, "{sv}", "DuplicateData", g_variant_new_boolean(TRUE));
-	if (scan->filter.dfu_only) {
+	/* scans sharing the session share the filter: widen it, each checks its own matches */
+	if (scan->joined) {
+		g_clear_pointer(&pattern, g_free);
+	} else if (scan->filter.dfu_only) {
 		const gchar *uuids[] = {BDFU_UUID_DFU_SERVICE, NULL};
 		g_variant_builder_add(&builder, "{sv}", "UUIDs", g_variant_new_strv(uuids, -1));
 	} else if (!scan->filter.all && !targeted) {
@@ -384,6 +467,8 @@ static void
 bdfu_bluez_scan_set_filter(GTask *task)
 {
 	BdfuBluezScan *scan = g_task_get_task_data(task);
+	scan->holds_discovery = TRUE;
+	scan->joined = bdfu_bluez_backend_discovery_ref(scan->backend);
 	g_dbus_connection_call(bdfu_bluez_backend_get_bus(scan->backend),
 			       BDFU_BLUEZ_SERVICE,
 			       bdfu_bluez_backend_get_adapter_path(scan->backend),

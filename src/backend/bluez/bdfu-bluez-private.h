@@ -30,6 +30,7 @@ G_BEGIN_DECLS
 #define BDFU_BLUEZ_REQUEST_MS 35000
 #define BDFU_BLUEZ_SHORT_CALL_MS 10000
 #define BDFU_BLUEZ_PAIR_MS 60000
+#define BDFU_BLUEZ_RESTART_WAIT_MS 10000
 
 /* bdfu-bluez-backend.c: shared state of one backend */
 void
@@ -55,6 +56,19 @@ void
 bdfu_bluez_backend_set_expect_dfu(BdfuBluezBackend *self, const gchar *address, gboolean expect);
 gboolean
 bdfu_bluez_backend_get_expect_dfu(BdfuBluezBackend *self, const gchar *address);
+/* BlueZ keeps one discovery session per client: scans of one backend share it. ref returns
+ * TRUE when another scan already discovers; unref TRUE when the caller must stop it */
+gboolean
+bdfu_bluez_backend_discovery_ref(BdfuBluezBackend *self);
+gboolean
+bdfu_bluez_backend_discovery_unref(BdfuBluezBackend *self);
+gboolean
+bdfu_bluez_backend_is_discovering(BdfuBluezBackend *self);
+/* the device reset since its GATT tree was cached (a mode change): the tree may lie */
+void
+bdfu_bluez_backend_set_gatt_stale(BdfuBluezBackend *self, const gchar *address, gboolean stale);
+gboolean
+bdfu_bluez_backend_get_gatt_stale(BdfuBluezBackend *self, const gchar *address);
 /* bdfu-bluez-agent.c: a NoInputNoOutput Agent1 on the private bus, for bonding */
 typedef struct _BdfuBluezAgent BdfuBluezAgent;
 BdfuBluezAgent *
@@ -92,11 +106,25 @@ bdfu_bluez_device_find_characteristic(GDBusObjectManager *manager,
 				      const gchar *device_path,
 				      const gchar *uuid,
 				      const gchar *const *required_flags);
-/* what the device is: from its GATT objects, else from what it advertises */
+/* what the device is: from its GATT objects, from what it advertises, or both */
+typedef enum {
+	BDFU_BLUEZ_MODE_GATT,	    /* connected and resolved: the tree is the truth */
+	BDFU_BLUEZ_MODE_GATT_FIRST, /* the cached tree if any, else the advertisement */
+	BDFU_BLUEZ_MODE_ADVERT,	    /* the cached tree predates a reset: ignore it */
+} BdfuBluezModeSource;
 BdfuDeviceMode
-bdfu_bluez_device_get_mode(GDBusObjectManager *manager, GDBusObject *device, gboolean from_gatt);
+bdfu_bluez_device_get_mode(GDBusObjectManager *manager,
+			   GDBusObject *device,
+			   BdfuBluezModeSource source);
 BdfuDeviceInfo *
-bdfu_bluez_device_get_info(GDBusObjectManager *manager, GDBusObject *device, const gchar *adapter);
+bdfu_bluez_device_get_info(GDBusObjectManager *manager,
+			   GDBusObject *device,
+			   const gchar *adapter,
+			   gboolean trust_gatt);
+/* the address or name part of the filter */
+gboolean
+bdfu_bluez_device_is_wanted(const BdfuDeviceInfo *info, const BdfuScanFilter *filter);
+/* ... and its mode part */
 gboolean
 bdfu_bluez_device_matches(const BdfuDeviceInfo *info, const BdfuScanFilter *filter);
 

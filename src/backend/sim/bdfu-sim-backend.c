@@ -4,6 +4,7 @@
 #include "backend/sim/bdfu-sim-private.h"
 #include "bluedfu/bdfu-error.h"
 
+#include <fnmatch.h>
 #include <string.h>
 
 /* how often a scan looks at what is advertising (a few advertising intervals) */
@@ -148,7 +149,7 @@ bdfu_sim_scan_matches(BdfuSimScan *scan,
 	    g_strv_contains((const gchar *const *)scan->addresses, address))
 		wanted = TRUE;
 	if (scan->name_glob != NULL && name != NULL &&
-	    g_pattern_match_simple(scan->name_glob, name))
+	    (g_strcmp0(scan->name_glob, name) == 0 || fnmatch(scan->name_glob, name, 0) == 0))
 		wanted = TRUE;
 	if (!wanted)
 		return FALSE;

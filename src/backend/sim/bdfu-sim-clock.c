@@ -206,9 +206,16 @@ bdfu_sim_clock_realtime_cb(gpointer user_data)
 {
 	BdfuSimClock *clock = user_data;
 	gpointer world = clock->world.ref(clock->user_data);
-	clock->world.flush(clock->user_data);
+	gboolean busy = clock->world.flush(clock->user_data);
+
 	clock->world.advance(clock->user_data, bdfu_sim_clock_now(clock));
-	clock->world.flush(clock->user_data);
+	busy = clock->world.flush(clock->user_data) || busy;
+	if (!busy && clock->world.next_event(clock->user_data) == G_MAXUINT64) {
+		/* a quiet world: no ticks until someone does something (kick) */
+		clock->driver_id = 0;
+		clock->world.unref(world);
+		return G_SOURCE_REMOVE;
+	}
 	clock->world.unref(world);
 	return G_SOURCE_CONTINUE;
 }

@@ -212,6 +212,8 @@ bdfu_sim_connection_down(BdfuSimConnection *self, guint8 reason)
 	bdfu_sim_backend_connection_gone(self->backend, self);
 	self->disconnect_tasks = g_ptr_array_new_with_free_func(g_object_unref);
 
+	/* the signal first: whoever sees a failed write then already knows the link is gone */
+	bdfu_connection_emit_disconnected(BDFU_CONNECTION(self), reason);
 	if (self->connect_task != NULL)
 		bdfu_sim_connection_finish_connect(
 		    self,
@@ -227,7 +229,6 @@ bdfu_sim_connection_down(BdfuSimConnection *self, guint8 reason)
 	}
 	for (guint i = 0; disconnects != NULL && i < disconnects->len; i++)
 		g_task_return_boolean(g_ptr_array_index(disconnects, i), TRUE);
-	bdfu_connection_emit_disconnected(BDFU_CONNECTION(self), reason);
 }
 
 static void
@@ -606,7 +607,7 @@ bdfu_sim_connection_finalize(GObject *object)
 		bdfu_link_disconnect(self->link);
 		g_clear_pointer(&self->link, bdfu_link_free);
 		bdfu_sim_backend_connection_gone(self->backend, self);
-		}
+	}
 	g_queue_clear_full(&self->events, (GDestroyNotify)bdfu_sim_event_free);
 	g_queue_clear_full(&self->write_tasks, g_object_unref);
 	g_ptr_array_unref(self->disconnect_tasks);

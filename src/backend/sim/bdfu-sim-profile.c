@@ -15,17 +15,21 @@
 #define BDFU_SIM_MAX_COUNT 250
 #define BDFU_SIM_MAX_KEY_FILE (256 * 1024)
 
+/* each SoC with the SoftDevice, hardware version and SDK it usually runs */
 typedef struct {
 	const gchar *name;
 	guint32 flash_size;
 	guint16 max_mtu;
+	guint16 sd_fwid;
+	guint32 hw_version;
+	guint sdk_major;
 } BdfuSimSoc;
 
 static const BdfuSimSoc bdfu_sim_socs[] = {
-    {"nRF52832", 0x80000, 247},
-    {"nRF52840", 0x100000, 247},
-    {"nRF52810", 0x30000, 247},
-    {"nRF51422", 0x40000, 23},
+    {"nRF52832", 0x80000, 247, 0x101, 52, 17},	/* S132 7.2.0 */
+    {"nRF52840", 0x100000, 247, 0x100, 52, 17}, /* S140 7.2.0 */
+    {"nRF52810", 0x30000, 247, 0x103, 52, 17},	/* S112 7.2.0 */
+    {"nRF51422", 0x40000, 23, 0x87, 51, 12},	/* S130 2.0.1, SDK 12 is the last */
 };
 
 static const gchar *const bdfu_sim_keys[] = {
@@ -156,6 +160,7 @@ bdfu_sim_device_new_default(const gchar *id)
 	dev->config.bootloader_version = 1;
 	dev->config.max_att_mtu = 247;
 	dev->config.app_valid = TRUE;
+	g_free(dev->config.app_name);
 	dev->config.app_name = g_strdup(id);
 	return dev;
 }
@@ -352,6 +357,9 @@ bdfu_sim_parse_group(BdfuSimParse *p, BdfuSimDevice *dev, guint64 *count, GError
 		}
 	}
 	dev->config.flash_size = soc->flash_size;
+	dev->config.sd_fwid = soc->sd_fwid;
+	dev->config.hw_version = soc->hw_version;
+	dev->config.sdk_major = soc->sdk_major;
 	if (HAS("sdk")) {
 		if (!bdfu_sim_parse_uint(p, "sdk", 12, 17, &value, error))
 			return FALSE;
