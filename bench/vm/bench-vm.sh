@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # bench-vm.sh BUILD_DIR -- Secure DFU of a 100 KiB application on the real BlueZ stack in the VM
-# of tests/vm: AcquireWrite vs WriteValue(type=command), PRN 0 and 12, ATT MTU 23 and 247.
+# of tests/vm: AcquireWrite vs WriteValue(type=command), PRN 0 and 12, 20- and 244-byte writes
+# (ATT MTU 23 and 247).
 # btvirt has no radio timing: the figures are the host-side cost only (bluetoothd, D-Bus, the
 # kernel, TCG), not what a real link gives.
 set -euo pipefail
@@ -23,13 +24,11 @@ PY
 	--application-version 2 --hw-version 52 --sd-req 0x100 >/dev/null
 
 export BDFU_BUILD_ROOT=$BUILD BENCH_PKG=$WORK/app100k.zip BDFU_VM_BTMON=0 BDFU_VM_TIMEOUT=900
-export BDFU_VM_PASS_ENV="BENCH_PKG BENCH_MTU"
-: >"$WORK/results"
-for mtu in 247 23; do
-	BENCH_MTU=$mtu BDFU_VM_BT_SET="GATT.Channels=1 GATT.ExchangeMTU=$mtu" \
-		BDFU_VM_LOG_DIR=$WORK/logs-$mtu "$SRC/tests/vm/bdfu-vm.sh" "$HERE/guest-bench.sh" |
-		tee -a "$WORK/results"
-done
+export BDFU_VM_PASS_ENV=BENCH_PKG
+# bluetoothd 5.66 registers no adapter with [GATT] ExchangeMTU = 23 (setsockopt(L2CAP_OPTIONS):
+# Invalid argument): the link runs at 247 and bluedfu is capped with --mtu 23 for the small case
+BDFU_VM_BT_SET="GATT.Channels=1 GATT.ExchangeMTU=247" BDFU_VM_LOG_DIR=$WORK/logs \
+	"$SRC/tests/vm/bdfu-vm.sh" "$HERE/guest-bench.sh" | tee "$WORK/results"
 echo
 echo "| ATT MTU | Packet writes | PRN | data phase (B/s) | data phase (s) | total update (s) |"
 echo "| --- | --- | --- | --- | --- | --- |"

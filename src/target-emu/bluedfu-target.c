@@ -34,7 +34,6 @@ struct _BdfuEmu {
 	gint64 t0;
 	gboolean same_address;
 	gboolean verbose;
-	guint readvertise_s; /* 0 = advertise once per mode */
 	guint readvertise_id;
 	guint announced_gen; /* the registration whose advertisement was announced */
 	gint exit_code;
@@ -62,6 +61,7 @@ struct _BdfuEmu {
 	gint64 data_first;  /* monotonic time of the first and last data Packet write */
 	gint64 data_last;
 	guint64 data_bytes; /* since the device entered DFU mode */
+	gsize data_largest; /* the longest data Packet write */
 	guint packets;
 	guint notifications;
 };
@@ -229,12 +229,17 @@ bdfu_emu_cb_mode_changed(gpointer user_data, BdfuTargetMode mode, const gchar *r
 	/* what a DFU client achieved, as the device saw it: for scripts and benchmarks */
 	if (mode == BDFU_TARGET_MODE_RESETTING && emu->data_bytes > 0) {
 		gdouble s = MAX(emu->data_last - emu->data_first, 1) / 1e6;
-		bdfu_emu_say(emu,
-			     "data phase: %" G_GUINT64_FORMAT " firmware bytes in %.3f s, %.0f B/s",
-			     emu->data_bytes,
-			     s,
-			     emu->data_bytes / s);
+		bdfu_emu_say(
+		    emu,
+		    "data phase: %" G_GUINT64_FORMAT
+		    " firmware bytes in %.3f s, %.0f B/s, Packet writes of up to %" G_GSIZE_FORMAT
+		    " bytes",
+		    emu->data_bytes,
+		    s,
+		    emu->data_bytes / s,
+		    emu->data_largest);
 		emu->data_bytes = 0;
+		emu->data_largest = 0;
 	}
 	bdfu_emu_say(emu, "mode: %s (%s)", bdfu_emu_mode_name(mode), reason);
 }
@@ -393,6 +398,7 @@ bdfu_emu_write_packet(BdfuEmu *emu, const guint8 *buf, gsize len)
 		if (emu->data_bytes == 0)
 			emu->data_first = emu->data_last;
 		emu->data_bytes += len;
+		emu->data_largest = MAX(emu->data_largest, len);
 	}
 	if (!bdfu_target_write_packet(emu->target, buf, len) && emu->verbose)
 		bdfu_emu_say(emu, "Packet write of %" G_GSIZE_FORMAT " bytes not taken", len);
@@ -854,6 +860,13 @@ main(int argc, char **argv)
 	     &same_address,
 	     "Keep the adapter's own address in both modes",
 	     NULL},
+	    {"readvertise",
+	     0,
+	     0,
+	     G_OPTION_ARG_INT,
+	     &readvertise,
+	     "Withdraw and renew the advertisement every S seconds while unconnected",
+	     "S"},
 	    {"verbose",
 	     'v',
 	     0,

@@ -166,7 +166,9 @@ else
 fi
 LOGS=${BDFU_VM_LOG_DIR:-}
 [ -n "$LOGS" ] || LOGS=$(mktemp -d /tmp/bdfu-vm-logs.XXXXXX)
-mkdir -p "$LOGS"
+# logs of an earlier run would be read as this one's: clear a directory we made before
+[ -e "$LOGS/.bdfu-vm-logs" ] && rm -rf "$LOGS"
+mkdir -p "$LOGS" && : >"$LOGS/.bdfu-vm-logs"
 cp -r "$JOB"/out/. "$LOGS"/ 2>/dev/null
 cp "$JOB"/*.log "$JOB"/main.conf "$LOGS"/ 2>/dev/null
 if [ "$RC" != 0 ] && [ "$RC" != 77 ]; then
