@@ -2,8 +2,9 @@
 # sourced by the guest scenario scripts: bluedfu on hci0, bluedfu-target on hci1
 set -u
 : "${BDFU_BUILD_ROOT:?the scenarios need BDFU_BUILD_ROOT (meson sets it)}"
-BLUEDFU=$BDFU_BUILD_ROOT/src/cli/bluedfu
-TARGET=$BDFU_BUILD_ROOT/src/target-emu/bluedfu-target
+# BDFU_VM_BIN_ROOT: take the two programs from another build (e.g. build-asan)
+BLUEDFU=${BDFU_VM_BIN_ROOT:-$BDFU_BUILD_ROOT}/src/cli/bluedfu
+TARGET=${BDFU_VM_BIN_ROOT:-$BDFU_BUILD_ROOT}/src/target-emu/bluedfu-target
 FIX=${BDFU_FIXTURES:-}
 LOGS=${VM_OUT:-$(mktemp -d)}
 HERE_VM=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
