@@ -69,6 +69,11 @@ bdfu() {
 at_exit() {
 	local rc=$?
 	target_stop
+	# a sanitizer build (BDFU_VM_BIN_ROOT=build-asan) that complained fails the scenario
+	if [ $rc = 0 ] && grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LOGS"/*.log 2>/dev/null; then
+		echo "FAIL: a sanitizer reported an error (files above)"
+		rc=1
+	fi
 	if [ $rc != 0 ] && [ $rc != 77 ]; then
 		echo "--- target.log"
 		cat "$LOGS/target.log" 2>/dev/null
