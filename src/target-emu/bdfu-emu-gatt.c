@@ -4,7 +4,16 @@
  * beside them. bluetoothd makes the CCCDs itself. */
 #include "target-emu/bdfu-emu.h"
 
+#include <errno.h>
+#include <gio/gunixfdlist.h>
+#include <glib-unix.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "bluedfu/bdfu-error.h"
+
+/* bluetoothd's read buffer for an acquired write is 512 bytes */
+#define BDFU_EMU_DATAGRAM_MAX 512
 
 #define BDFU_EMU_PATH "/io/github/bluedfu/target"
 #define BDFU_EMU_SVC_IFACE "org.bluez.GattService1"
@@ -30,12 +39,17 @@ static const gchar bdfu_emu_xml[] =
     "  <method name='WriteValue'>"
     "   <arg type='ay' direction='in'/><arg type='a{sv}' direction='in'/>"
     "  </method>"
+    "  <method name='AcquireWrite'>"
+    "   <arg type='a{sv}' direction='in'/>"
+    "   <arg type='h' direction='out'/><arg type='q' direction='out'/>"
+    "  </method>"
     "  <method name='StartNotify'/>"
     "  <method name='StopNotify'/>"
     "  <method name='Confirm'/>"
     "  <property name='UUID' type='s' access='read'/>"
     "  <property name='Service' type='o' access='read'/>"
     "  <property name='Flags' type='as' access='read'/>"
+    "  <property name='WriteAcquired' type='b' access='read'/>"
     " </interface>"
     " <interface name='org.bluez.LEAdvertisement1'>"
     "  <method name='Release'/>"
@@ -53,6 +67,11 @@ typedef struct {
 	const gchar *const *flags; /* characteristics only */
 	gchar *service;		   /* the characteristic's service path */
 	guint reg_id;
+	/* server-side AcquireWrite (Packet only): our end of the socket bluetoothd writes to */
+	gint acquired_fd;
+	guint acquired_watch;
+	gchar *acquired_device;
+	guint16 acquired_mtu;
 } BdfuEmuObject;
 
 struct _BdfuEmuApp {
@@ -72,8 +91,19 @@ static const gchar *const bdfu_emu_flags_cp[] = {"write", "notify", NULL};
 static const gchar *const bdfu_emu_flags_packet[] = {"write-without-response", NULL};
 
 static void
+bdfu_emu_object_release(BdfuEmuObject *obj)
+{
+	g_clear_handle_id(&obj->acquired_watch, g_source_remove);
+	if (obj->acquired_fd >= 0)
+		close(obj->acquired_fd);
+	obj->acquired_fd = -1;
+	g_clear_pointer(&obj->acquired_device, g_free);
+}
+
+static void
 bdfu_emu_object_free(BdfuEmuObject *obj)
 {
+	bdfu_emu_object_release(obj);
 	if (obj->reg_id != 0)
 		g_dbus_connection_unregister_object(bdfu_emu_bus(obj->app->emu), obj->reg_id);
 	g_free(obj->path);
@@ -103,6 +133,10 @@ bdfu_emu_object_property(BdfuEmuObject *obj, const gchar *iface, const gchar *na
 		return g_variant_new_object_path(obj->service);
 	if (g_strcmp0(name, "Flags") == 0)
 		return g_variant_new_strv(obj->flags, -1);
+	/* offered only when asked for: it tells bluetoothd to call AcquireWrite */
+	if (g_strcmp0(name, "WriteAcquired") == 0 && obj->role == BDFU_EMU_ROLE_PACKET &&
+	    bdfu_emu_server_acquire_write(obj->app->emu))
+		return g_variant_new_boolean(obj->acquired_fd >= 0);
 	return NULL;
 }
 
@@ -157,6 +191,73 @@ bdfu_emu_return_status(GDBusMethodInvocation *inv, guint8 status)
 		    inv, "org.bluez.Error.Failed", "the device refused the write");
 		break;
 	}
+}
+
+/* each datagram bluetoothd sends is one Write Command from the central */
+static gboolean
+bdfu_emu_acquired_cb(gint fd, GIOCondition cond, gpointer user_data)
+{
+	BdfuEmuObject *obj = user_data;
+	guint8 buf[BDFU_EMU_DATAGRAM_MAX];
+	gssize n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n > 0) {
+		bdfu_emu_gatt_write(obj->app->emu,
+				    obj->role,
+				    obj->acquired_device,
+				    obj->acquired_mtu,
+				    buf,
+				    (gsize)n);
+		bdfu_emu_flush_soon(obj->app->emu);
+		return G_SOURCE_CONTINUE;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	/* bluetoothd closed its end: the link is gone or it released the write */
+	obj->acquired_watch = 0;
+	bdfu_emu_object_release(obj);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+bdfu_emu_acquire_write(BdfuEmuObject *obj, GVariant *params, GDBusMethodInvocation *inv)
+{
+	g_autoptr(GVariant) options = g_variant_get_child_value(params, 0);
+	g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+	g_autoptr(GError) error = NULL;
+	const gchar *device = NULL;
+	guint16 mtu = 23;
+	gint pair[2];
+	gint index;
+
+	if (obj->role != BDFU_EMU_ROLE_PACKET || !bdfu_emu_server_acquire_write(obj->app->emu)) {
+		g_dbus_method_invocation_return_dbus_error(
+		    inv, "org.bluez.Error.NotSupported", "Not Supported");
+		return;
+	}
+	g_variant_lookup(options, "device", "&o", &device);
+	g_variant_lookup(options, "mtu", "q", &mtu);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		g_dbus_method_invocation_return_dbus_error(
+		    inv, "org.bluez.Error.Failed", g_strerror(errno));
+		return;
+	}
+	index = g_unix_fd_list_append(fds, pair[1], &error);
+	close(pair[1]);
+	if (index < 0) {
+		close(pair[0]);
+		g_dbus_method_invocation_return_dbus_error(
+		    inv, "org.bluez.Error.Failed", error->message);
+		return;
+	}
+	bdfu_emu_object_release(obj);
+	obj->acquired_fd = pair[0];
+	obj->acquired_device = g_strdup(device);
+	obj->acquired_mtu = mtu;
+	obj->acquired_watch =
+	    g_unix_fd_add(pair[0], G_IO_IN | G_IO_HUP | G_IO_ERR, bdfu_emu_acquired_cb, obj);
+	g_dbus_method_invocation_return_value_with_unix_fd_list(
+	    inv, g_variant_new("(hq)", index, mtu), fds);
 }
 
 static void
@@ -214,6 +315,10 @@ bdfu_emu_method_call(GDBusConnection *bus,
 		    emu, obj->role, NULL, g_strcmp0(method, "StartNotify") == 0);
 		g_dbus_method_invocation_return_value(inv, NULL);
 		bdfu_emu_flush_soon(emu);
+		return;
+	}
+	if (g_strcmp0(method, "AcquireWrite") == 0) {
+		bdfu_emu_acquire_write(obj, params, inv);
 		return;
 	}
 	if (g_strcmp0(method, "Confirm") == 0) {
@@ -286,6 +391,7 @@ bdfu_emu_app_add(BdfuEmuApp *app,
 		 const gchar *service)
 {
 	BdfuEmuObject *obj = g_new0(BdfuEmuObject, 1);
+	obj->acquired_fd = -1;
 	obj->app = app;
 	obj->role = role;
 	obj->path = path;

@@ -48,6 +48,9 @@ GDBusConnection *
 bdfu_emu_bus(BdfuEmu *emu);
 gchar *
 bdfu_emu_fw_revision(BdfuEmu *emu);
+/* offer AcquireWrite on the Packet characteristic (--acquire-write) */
+gboolean
+bdfu_emu_server_acquire_write(BdfuEmu *emu);
 /* a GATT operation from `device` (object path of the central, may be NULL) with the link's
  * ATT MTU (0 = unknown); returns an ATT status, 0 = done */
 guint8

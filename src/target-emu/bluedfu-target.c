@@ -34,6 +34,7 @@ struct _BdfuEmu {
 	gint64 t0;
 	gboolean same_address;
 	gboolean verbose;
+	gboolean acquire_write;
 	guint readvertise_id;
 	guint announced_gen; /* the registration whose advertisement was announced */
 	gint exit_code;
@@ -97,6 +98,12 @@ bdfu_emu_adv_name(BdfuEmu *emu)
 {
 	const gchar *name = bdfu_target_get_adv_name(emu->target);
 	return name != NULL ? name : "";
+}
+
+gboolean
+bdfu_emu_server_acquire_write(BdfuEmu *emu)
+{
+	return emu->acquire_write;
 }
 
 gboolean
@@ -822,6 +829,7 @@ main(int argc, char **argv)
 	g_autofree gchar *device = NULL;
 	g_autofree gchar *mode = NULL;
 	gboolean instant_flash = FALSE, same_address = FALSE, verbose = FALSE, version = FALSE;
+	gboolean acquire_write = FALSE;
 	gint readvertise = 0;
 	const GOptionEntry entries[] = {
 	    {"adapter",
@@ -859,6 +867,13 @@ main(int argc, char **argv)
 	     G_OPTION_ARG_NONE,
 	     &same_address,
 	     "Keep the adapter's own address in both modes",
+	     NULL},
+	    {"acquire-write",
+	     0,
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &acquire_write,
+	     "Take Packet writes through AcquireWrite (BlueZ 5.66 corrupts the first one)",
 	     NULL},
 	    {"readvertise",
 	     0,
@@ -942,6 +957,7 @@ main(int argc, char **argv)
 	emu.index = (guint16)n;
 	emu.adapter_path = g_strdup_printf("/org/bluez/%s", adapter);
 	emu.verbose = verbose;
+	emu.acquire_write = acquire_write;
 	emu.same_address = same_address;
 	emu.t0 = g_get_monotonic_time();
 	emu.exported = BDFU_TARGET_MODE_RESETTING;
