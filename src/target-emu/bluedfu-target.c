@@ -309,7 +309,8 @@ bdfu_emu_peer_seen(BdfuEmu *emu, const gchar *device, guint16 mtu)
 			bdfu_emu_say(
 			    emu,
 			    "warning: the link's ATT MTU %u is not the %u this device grants; "
-			    "set bluetoothd's [GATT] ExchangeMTU = %u",
+			    "set bluetoothd's [GATT] ExchangeMTU = %u (BlueZ 5.66 refuses 23: cap "
+			    "the client's MTU instead)",
 			    mtu,
 			    granted,
 			    granted);
