@@ -7,7 +7,7 @@ P=$(profile bench "[device bench]" "soc = nrf52840" "sd-fwid = 0x100" "hw-versio
 for mtu in 247 23; do
 for method in AcquireWrite WriteValue; do
 	for prn in 0 12; do
-		target_start --instant-flash --same-address --profile "$P" --mode bootloader
+		target_start --instant-flash --profile "$P" --mode bootloader
 		pre=
 		[ $method = WriteValue ] && pre=$SHIM
 		t0=$EPOCHREALTIME

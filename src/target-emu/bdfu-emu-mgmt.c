@@ -137,7 +137,7 @@ bdfu_emu_mgmt_set_static_address(guint16 index, guint64 address, GError **error)
 			    BDFU_ERROR,
 			    BDFU_ERROR_NOT_AUTHORIZED,
 			    "cannot open the Bluetooth management socket (%s); setting the "
-			    "address needs root or CAP_NET_ADMIN, or use --same-address",
+			    "address needs root or CAP_NET_ADMIN (or leave out --static-address)",
 			    g_strerror(errno));
 		if (fd >= 0)
 			close(fd);

@@ -829,7 +829,7 @@ main(int argc, char **argv)
 	g_autofree gchar *profile = NULL;
 	g_autofree gchar *device = NULL;
 	g_autofree gchar *mode = NULL;
-	gboolean instant_flash = FALSE, same_address = FALSE, verbose = FALSE, version = FALSE;
+	gboolean instant_flash = FALSE, static_address = FALSE, verbose = FALSE, version = FALSE;
 	gboolean acquire_write = FALSE;
 	gint readvertise = 0;
 	const GOptionEntry entries[] = {
@@ -862,12 +862,13 @@ main(int argc, char **argv)
 	     &instant_flash,
 	     "Flash writes and erases take no time",
 	     NULL},
-	    {"same-address",
+	    {"static-address",
 	     0,
 	     0,
 	     G_OPTION_ARG_NONE,
-	     &same_address,
-	     "Keep the adapter's own address in both modes",
+	     &static_address,
+	     "Advertise from the profile's address (DFU mode: address+1) as a static random "
+	     "address; BlueZ 5.66 then answers no GATT (see the man page)",
 	     NULL},
 	    {"acquire-write",
 	     0,
@@ -959,14 +960,15 @@ main(int argc, char **argv)
 	emu.adapter_path = g_strdup_printf("/org/bluez/%s", adapter);
 	emu.verbose = verbose;
 	emu.acquire_write = acquire_write;
-	emu.same_address = same_address;
+	emu.same_address = !static_address;
 	emu.t0 = g_get_monotonic_time();
 	emu.exported = BDFU_TARGET_MODE_RESETTING;
 	g_queue_init(&emu.values);
-	if (!same_address && !bdfu_emu_is_static_random(emu.dev->address)) {
+	if (static_address && !bdfu_emu_is_static_random(emu.dev->address)) {
 		bdfu_emu_address_text(emu.dev->address, text);
 		g_printerr("bluedfu-target: %s is not a static random address (its top bits are "
-			   "not 11): keeping the adapter's own address in both modes\n",
+			   "not 11): --static-address cannot use it, keeping the adapter's own "
+			   "address in both modes\n",
 			   text);
 		emu.same_address = TRUE;
 	}

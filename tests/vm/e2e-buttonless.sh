@@ -3,7 +3,7 @@
 # guest: application mode -> buttonless -> bootloader -> update -> the new application boots
 source "$(dirname "$0")/guest-lib.sh"
 need_fixture "$APP17"
-target_start --instant-flash --same-address --profile "$(profile_sdk17)"
+target_start --instant-flash --profile "$(profile_sdk17)"
 bdfu update update "$FIX/$APP17" $ADDR
 [ $RC = 0 ] || fail "update exited $RC"
 grep -q 'mode: DFU (the application asked for the bootloader (buttonless' "$LOGS/target.log" ||

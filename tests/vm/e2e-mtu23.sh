@@ -5,7 +5,7 @@
 # so the link stays at 247 and bluedfu is capped with --mtu 23.
 source "$(dirname "$0")/guest-lib.sh"
 need_fixture "$APP17"
-target_start --instant-flash --same-address --profile "$(profile_sdk17)" --mode bootloader
+target_start --instant-flash --profile "$(profile_sdk17)" --mode bootloader
 bdfu update update --mtu 23 "$FIX/$APP17" $ADDR
 [ $RC = 0 ] || fail "update exited $RC"
 grep -q 'Packet writes of up to 20 bytes' "$LOGS/target.log" || fail "the Packet writes were longer than 20 bytes"

@@ -4,7 +4,7 @@
 # resumes where the device stopped instead of starting again
 source "$(dirname "$0")/guest-lib.sh"
 need_fixture "$APP17"
-target_start --instant-flash --same-address --mode bootloader \
+target_start --instant-flash --mode bootloader \
 	--profile "$(profile_sdk17 "save-progress-in-flash = true" "faults = disconnect-at-byte:22000")"
 bdfu update update -v "$FIX/$APP17" $ADDR
 [ $RC = 0 ] || fail "update exited $RC"

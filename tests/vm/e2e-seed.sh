@@ -7,7 +7,7 @@ PKG=seed/seed-merged-hex.zip
 need_fixture "$PKG"
 P=$(profile seed "[device seed]" "soc = nrf52832" "sdk = 14" "sd-fwid = 0x9D" "hw-version = 52" \
 	"public-key = $FIX/seed/seed-key.pub.pem")
-target_start --instant-flash --same-address --profile "$P" --mode bootloader
+target_start --instant-flash --profile "$P" --mode bootloader
 # an SDK 14 bootloader answers the MTU exchange with 23; bluetoothd answers it for this
 # device with its own ExchangeMTU (23 there makes 5.66 fail to register adapters), so the
 # client is capped instead

@@ -4,7 +4,7 @@
 source "$(dirname "$0")/guest-lib.sh"
 PKG=secure/ios_nrf52840_sdk17.1_sd_bl_app_3/nrf52840_sdk_17.1_sd_bl_app_3.zip
 need_fixture "$PKG"
-target_start --instant-flash --same-address --profile "$(profile_sdk17)" --mode bootloader
+target_start --instant-flash --profile "$(profile_sdk17)" --mode bootloader
 bdfu update update "$FIX/$PKG" $ADDR
 [ $RC = 0 ] || fail "update exited $RC"
 grep -q 'SoftDevice 0x100 activated' "$LOGS/target.log" || fail "the SoftDevice+bootloader part was not activated"

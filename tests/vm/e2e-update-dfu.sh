@@ -4,7 +4,7 @@
 # mode, at ATT MTU 247, the Packet data through AcquireWrite
 source "$(dirname "$0")/guest-lib.sh"
 need_fixture "$APP17"
-target_start --instant-flash --same-address --profile "$(profile_sdk17)" --mode bootloader
+target_start --instant-flash --profile "$(profile_sdk17)" --mode bootloader
 G_MESSAGES_DEBUG=bdfu-bluez bdfu update update "$FIX/$APP17" $ADDR
 [ $RC = 0 ] || fail "update exited $RC"
 grep -q 'the application is running' "$LOGS/update.log" || fail "bluedfu did not see the application run"

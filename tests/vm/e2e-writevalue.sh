@@ -7,7 +7,7 @@ source "$(dirname "$0")/guest-lib.sh"
 need_fixture "$APP17"
 SHIM=$BDFU_BUILD_ROOT/tests/vm/libbdfu-no-acquire-write.so
 [ -f "$SHIM" ] || fail "$SHIM was not built"
-target_start --instant-flash --same-address --profile "$(profile_sdk17)" --mode bootloader
+target_start --instant-flash --profile "$(profile_sdk17)" --mode bootloader
 LD_PRELOAD=$SHIM G_MESSAGES_DEBUG=bdfu-bluez bdfu update update "$FIX/$APP17" $ADDR
 [ $RC = 0 ] || fail "update exited $RC"
 grep -q 'AcquireWrite unavailable' "$LOGS/update.log" || fail "bluedfu did not fall back to WriteValue"

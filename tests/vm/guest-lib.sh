@@ -90,6 +90,6 @@ profile_sdk17() {
 		"public-key = $FIX/keys/public/ios-dfu-library-testapp_2cc8db49.pub.pem" "$@"
 }
 APP17=secure/ios_nrf52840_sdk17.1_app/nrf52840_sdk_17.1_app.zip
-# btvirt cannot carry a connection to a static random address (see bluedfu-target(1) and
-# tests/vm/README): the device keeps the controller's public address in both modes here
+# bluetoothd answers no ATT on a static random address (bluedfu-target(1), README.md): the
+# device keeps the controller's public address in both modes
 ADDR=00:AA:01:01:00:01

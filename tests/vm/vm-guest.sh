@@ -32,7 +32,6 @@ end() {
 	nap 0.5
 	/bin/busybox dmesg >$J/out/dmesg.log 2>/dev/null
 	/bin/busybox cp -f $B/*.log $J/out/ 2>/dev/null
-	[ -f $B/hci.btsnoop ] && /bin/busybox cp -f $B/hci.btsnoop $J/out/
 	/bin/busybox sync
 	/bin/busybox poweroff -f
 	echo o >/proc/sysrq-trigger
@@ -65,7 +64,8 @@ until_ok 30 two || fail "btvirt made no two controllers"
 # controller without an address is a setup failure.
 until_ok 10 ctrls_ok || fail "btvirt's controllers have no address: $(hciconfig | tr '\n\t' '  ')"
 if [ "$G_BTMON" = 1 ]; then
-	btmon -w $B/hci.btsnoop >/dev/null 2>&1 &
+	# straight to the job share: a trace survives a guest kernel panic
+	btmon -w $J/out/hci.btsnoop >/dev/null 2>&1 &
 	echo $! >$B/btmon.pid
 	nap 0.5
 fi
