@@ -68,14 +68,19 @@ bdfu_cli_scan(BdfuCli *cli, int argc, char **argv)
 			cJSON_AddStringToObject(obj, "event", "found");
 			cJSON_AddStringToObject(obj, "address", info->address);
 			cJSON_AddStringToObject(obj, "name", info->name != NULL ? info->name : "");
-			cJSON_AddNumberToObject(obj, "rssi", info->rssi);
+			if (info->rssi != 0)
+				cJSON_AddNumberToObject(obj, "rssi", info->rssi);
+			else
+				cJSON_AddNullToObject(obj, "rssi");
 			cJSON_AddStringToObject(obj, "mode", bdfu_device_mode_to_string(info->mode));
 			cJSON_AddBoolToObject(obj, "bonded", info->bonded);
 			cJSON_AddStringToObject(obj, "adapter",
 						info->adapter != NULL ? info->adapter : "");
 			bdfu_cli_print_json(obj);
 		} else {
-			g_print("%-17s %5d  %-22s %s\n", info->address, info->rssi,
+			g_autofree gchar *rssi = info->rssi != 0 ? g_strdup_printf("%d", info->rssi)
+								   : g_strdup("?");
+			g_print("%-17s %5s  %-22s %s\n", info->address, rssi,
 				bdfu_device_mode_to_string(info->mode),
 				info->name != NULL ? info->name : "");
 		}

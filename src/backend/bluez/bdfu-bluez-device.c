@@ -218,7 +218,9 @@ bdfu_bluez_device_get_info(GDBusObjectManager *manager,
 	info = bdfu_device_info_new();
 	info->address = g_strdup(norm);
 	info->name = bdfu_bluez_object_get_string(device, BDFU_BLUEZ_DEVICE_IFACE, "Name");
-	if (rssi != NULL && g_variant_is_of_type(rssi, G_VARIANT_TYPE_INT16))
+	/* 127 is HCI's "RSSI not available" (virtual controllers send it): unknown, like 0 */
+	if (rssi != NULL && g_variant_is_of_type(rssi, G_VARIANT_TYPE_INT16) &&
+	    g_variant_get_int16(rssi) != 127)
 		info->rssi = g_variant_get_int16(rssi);
 	info->mode = bdfu_bluez_device_get_mode(
 	    manager, device, trust_gatt ? BDFU_BLUEZ_MODE_GATT_FIRST : BDFU_BLUEZ_MODE_ADVERT);
