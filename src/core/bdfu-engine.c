@@ -24,6 +24,7 @@ typedef enum {
 	ST_DATA_RESUME_EXECUTE, /* Execute on an object boundary after Select: 0x08 is fine */
 	ST_DATA_CREATE,
 	ST_DATA_PREPARE, /* a pause after Create while the target erases the page */
+	ST_DATA_PACE,	 /* a pause between packets: the target's flash is slower than the link */
 	ST_DATA_WRITE,
 	ST_DATA_CRC,
 	ST_DATA_EXECUTE,
@@ -38,6 +39,7 @@ typedef enum {
 	CARE_NORMAL,	 /* options.prn throughout */
 	CARE_SLOW_START, /* PRN 1 for the first packets of each object, then options.prn */
 	CARE_ALWAYS,	 /* PRN 1 throughout, as Android does after a loss */
+	CARE_PACED,	 /* PRN 1 and a pause after every packet, as long as flash needs */
 } Care;
 
 /* the target's flash queue holds 16 operations and the page erase queued by Create blocks
@@ -47,6 +49,8 @@ typedef enum {
  * (a page erase takes about 85 ms on nRF52, §9.1; iOS pauses 400 ms) */
 #define PREPARE_DELAY_FIRST_MS 100
 #define PREPARE_DELAY_MAX_MS 800
+/* nRF52 writes a flash word in 41 us (§9.1); paced packets leave it three times that */
+#define PACE_US_PER_WORD 123
 
 /* what follows the answer to a data-phase Set PRN */
 typedef enum {
@@ -75,6 +79,7 @@ struct _BdfuEngine {
 	guint16 prn;	 /* in use for data: options.prn, or 1 while careful */
 	Care care;
 	guint prepare_ms; /* pause after each data Create, 0 = none */
+	gboolean pace_due; /* CARE_PACED: a pause before the next packet */
 	guint obj_packets; /* Packet writes since the object was created or resumed */
 	AfterPrn after_prn;
 	guint stray_crc; /* late PRNs that may still arrive after a PRN timeout */
@@ -112,7 +117,8 @@ bdfu_engine_options_init(BdfuEngineOptions *options)
 	options->prn = 0;
 	options->chunk_size = 20;
 	options->resume = TRUE;
-	options->max_object_retries = 3;
+	/* enough for every step of care: a pause, slow start, PRN 1, pacing */
+	options->max_object_retries = 5;
 }
 
 BdfuEngine *
@@ -508,6 +514,11 @@ data_write(BdfuEngine *engine, GError **error)
 
 		if (engine->sent >= engine->obj_end)
 			return send_calc_crc(engine, ST_DATA_CRC, error);
+		if (engine->care == CARE_PACED && engine->pace_due) {
+			engine->pace_due = FALSE;
+			engine->state = ST_DATA_PACE;
+			return TRUE;
+		}
 		if (engine->care == CARE_SLOW_START && engine->prn != engine->options.prn &&
 		    engine->obj_packets >= SLOW_START_PACKETS) {
 			/* the erase is over by now: back to the requested interval */
@@ -522,6 +533,7 @@ data_write(BdfuEngine *engine, GError **error)
 			return TRUE;
 		engine->sent += len;
 		engine->obj_packets++;
+		engine->pace_due = TRUE;
 		if (engine->prn != 0 && ++engine->prn_count >= engine->prn) {
 			engine->prn_count = 0;
 			engine->prn_wait = TRUE;
@@ -535,6 +547,12 @@ data_write(BdfuEngine *engine, GError **error)
  * target drop packets (§9.1); if that is not enough, after every packet for the rest of the
  * update (§3.4, as Android does). Packets lost only at the end of what was sent leave a good
  * prefix and are simply re-sent, without this. */
+static guint
+pace_ms(BdfuEngine *engine)
+{
+	return MAX(1u, (guint)((chunk_len(engine) / 4 * PACE_US_PER_WORD + 999) / 1000));
+}
+
 static void
 data_more_care(BdfuEngine *engine)
 {
@@ -546,18 +564,23 @@ data_more_care(BdfuEngine *engine)
 		emit_log(engine, "data was lost: pausing %u ms after each Create while the device "
 			 "erases the page", prepare);
 	}
-	if (first || engine->care == CARE_ALWAYS || engine->options.prn == 1)
+	if (first || engine->care == CARE_PACED)
 		return;
-	engine->care++;
+	engine->care = engine->options.prn == 1 ? CARE_PACED : engine->care + 1;
 	if (engine->care == CARE_SLOW_START)
 		emit_log(engine,
 			 "data was garbled again: waiting for a receipt after each of the first %u "
 			 "packets of every object from now on",
 			 SLOW_START_PACKETS);
-	else
+	else if (engine->care == CARE_ALWAYS)
 		emit_log(engine,
 			 "data was garbled again: waiting for a receipt after every packet from "
 			 "now on");
+	else
+		emit_log(engine,
+			 "data was garbled again: the device's flash is slower than the link, "
+			 "pausing %u ms after every packet from now on",
+			 pace_ms(engine));
 }
 
 /* the device lost or garbled this object: Create it again (the target rewinds, §3.2) */
@@ -990,6 +1013,12 @@ feed(BdfuEngine *engine, const guint8 *buf, gsize len, GError **error)
 		emit_log(engine, "<- %s", text != NULL ? text : "response");
 	}
 
+	/* a late receipt the engine already gave up waiting for may land in a pause */
+	if (engine->state == ST_DATA_PACE && rsp.request_opcode == BDFU_OP_CALC_CRC &&
+	    engine->stray_crc > 0) {
+		engine->stray_crc--;
+		return TRUE;
+	}
 	if (engine->state == ST_DATA_WRITE || engine->state == ST_CMD_WRITE) {
 		if (engine->state == ST_DATA_WRITE && rsp.request_opcode == BDFU_OP_CALC_CRC) {
 			if (rsp.result != BDFU_RES_SUCCESS)
@@ -1167,7 +1196,7 @@ bdfu_engine_timeout(BdfuEngine *engine, GError **error)
 	g_return_val_if_fail(engine != NULL, BDFU_ENGINE_STATUS_FAILED);
 	if (check_stopped(engine, &status, error))
 		return status;
-	if (engine->state == ST_DATA_PREPARE) {
+	if (engine->state == ST_DATA_PREPARE || engine->state == ST_DATA_PACE) {
 		ok = data_write(engine, &error_local);
 		return finish(engine, ok, error_local, error);
 	}
@@ -1197,7 +1226,7 @@ bdfu_engine_is_awaiting_response(BdfuEngine *engine)
 	g_return_val_if_fail(engine != NULL, FALSE);
 	if (engine->state == ST_DATA_WRITE)
 		return engine->prn_wait;
-	if (engine->state == ST_DATA_PREPARE)
+	if (engine->state == ST_DATA_PREPARE || engine->state == ST_DATA_PACE)
 		return TRUE;
 	return state_awaits_ctrl(engine->state);
 }
@@ -1206,6 +1235,8 @@ guint
 bdfu_engine_get_wait_ms(BdfuEngine *engine)
 {
 	g_return_val_if_fail(engine != NULL, 0);
+	if (engine->state == ST_DATA_PACE)
+		return pace_ms(engine);
 	return engine->state == ST_DATA_PREPARE ? engine->prepare_ms : 0;
 }
 

@@ -49,7 +49,7 @@ typedef struct {
 	guint16 prn;		  /* packet receipt notification interval for data; 0 = off */
 	gsize chunk_size;	  /* max Packet write = ATT MTU - 3; rounded down to a multiple of 4 */
 	gboolean resume;	  /* use Select's offset/CRC to continue (default TRUE) */
-	guint max_object_retries; /* CRC mismatches tolerated per object (default 3) */
+	guint max_object_retries; /* CRC mismatches tolerated per object (default 5) */
 	guint prepare_delay_ms;	  /* pause after each data Create before its first packet; the
 				   * engine raises it itself once data is lost (default 0) */
 } BdfuEngineOptions;

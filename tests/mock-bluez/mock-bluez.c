@@ -6,6 +6,7 @@
  *   [device NAME]  address, name, mode=app|bootloader, sd-fwid, hw-version, sdk, soc, mtu,
  *     public-key (PEM file), bonded, paired, app-version, bootloader-version, debug-bootloader,
  *     save-progress, boot-time-ms, app-valid, fw-revision, rssi, never-answer, flash-slowdown,
+ *     page-erase-us, flash-word-write-us,
  *     app-adv-uuids (what the application advertises; default 180a;fe59),
  *     and the BlueZ traps: connect-abort=N, connect-in-progress=N,
  *     services-resolved-delay-ms, notify-before-reply, stale-gatt, stale-gatt-ms,
@@ -171,6 +172,13 @@ phys_new(Mock *mock, const gchar *group, guint index, GError **error)
 	if (local == NULL)
 		c->flash_slowdown =
 		    (guint32)key_uint(kf, group, "flash-slowdown", c->flash_slowdown, &local);
+	/* flash timing itself: 0 and 0 make flash instant (benchmarks of the host side) */
+	if (local == NULL)
+		c->page_erase_us =
+		    (guint32)key_uint(kf, group, "page-erase-us", c->page_erase_us, &local);
+	if (local == NULL)
+		c->flash_word_write_us = (guint32)key_uint(kf, group, "flash-word-write-us",
+							   c->flash_word_write_us, &local);
 	if (local == NULL)
 		phys->connect_abort = (guint)key_uint(kf, group, "connect-abort", 0, &local);
 	if (local == NULL)

@@ -1009,10 +1009,15 @@ test_object_crc_gives_up(void)
 	s_rx_crc(fake, 8192, 0x11111111);
 	s_careful_object(fake, 4096, 8192, 244, 0, FALSE, &target_prn, 0x11111111);
 	s_careful_object(fake, 4096, 8192, 244, 0, TRUE, &target_prn, 0x11111111);
+	/* then paced: a pause after every receipt, twice */
+	s_careful_object(fake, 4096, 8192, 244, 0, TRUE, &target_prn, 0x11111111);
+	s_careful_object(fake, 4096, 8192, 244, 0, TRUE, &target_prn, 0x11111111);
 	last = &g_array_index(fake->steps, Step, fake->steps->len - 1);
 	expect_failed(last, BDFU_ERROR_TRANSFER_FAILED, "object 2/3 (bytes 4096-8191)");
 	fake_run(fake);
 	g_assert_cmpuint(bdfu_engine_get_verified_offset(fake->engine), ==, 4096);
+	/* 244-byte packets: 61 flash words, three times 41 us each, rounded up */
+	assert_event(fake, "PAUSE 8", NULL);
 }
 
 static void
