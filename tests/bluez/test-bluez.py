@@ -324,8 +324,9 @@ def scenario_restart_idle():
 
 
 def scenario_scan():
-    """scan lists the advertising device with its name"""
-    env = MockBluez(mock_bluez, {"dev": S140}, tag=scenario)
+    """scan lists the advertising devices; RSSI 127 (not available, as btvirt says) is unknown"""
+    other = dict(S140, address="C0:DE:5E:ED:10:01", name="NoRssi", rssi=127)
+    env = MockBluez(mock_bluez, {"dev": S140, "other": other}, tag=scenario)
     try:
         proc, events = env.bluedfu(bluedfu, "scan", "--backend", "bluez", "--json",
                                    "--timeout", "3", timeout=60)
@@ -338,6 +339,9 @@ def scenario_scan():
         fail(f"scan exit {proc.returncode}: {proc.stderr}")
     if ADDR not in proc.stdout:
         fail(f"scan output lacks {ADDR}: {proc.stdout!r}")
+    found = {e.get("address"): e for e in events if e.get("event") == "found"}
+    if "C0:DE:5E:ED:10:01" not in found or found["C0:DE:5E:ED:10:01"].get("rssi") is not None:
+        fail(f"RSSI 127 is not reported as unknown: {found.get('C0:DE:5E:ED:10:01')}")
     if calls(lines, "StartDiscovery") and not calls(lines, "StopDiscovery"):
         fail("StartDiscovery without StopDiscovery")
     if errors(lines, "InvalidArguments"):

@@ -238,6 +238,10 @@ phys_new(Mock *mock, const gchar *group, guint index, GError **error)
 	phys->rssi = g_key_file_has_key(kf, group, "rssi", NULL)
 			 ? CLAMP(g_key_file_get_integer(kf, group, "rssi", NULL), -120, 10)
 			 : -60;
+	/* 127, HCI's "not available", is what virtual controllers report (btvirt) */
+	if (g_key_file_has_key(kf, group, "rssi", NULL) &&
+	    g_key_file_get_integer(kf, group, "rssi", NULL) == 127)
+		phys->rssi = 127;
 	phys->fw_revision = g_key_file_get_string(kf, group, "fw-revision", NULL);
 	phys->app_adv_uuids = g_key_file_get_string_list(kf, group, "app-adv-uuids", NULL, NULL);
 	if (phys->app_adv_uuids == NULL)

@@ -416,7 +416,7 @@ mock_device_advert(Mock *mock, MockPhys *phys, const gchar *address, gboolean fi
 {
 	MockDevice *dev = mock_device_lookup(mock, address);
 	const gchar *name = mock_phys_adv_name(phys);
-	gint16 rssi = (gint16)(phys->rssi + g_random_int_range(-6, 7));
+	gint16 rssi = phys->rssi == 127 ? 127 : (gint16)(phys->rssi + g_random_int_range(-6, 7));
 	gboolean is_new = dev == NULL;
 
 	if (is_new) {
