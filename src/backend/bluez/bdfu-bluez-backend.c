@@ -337,6 +337,17 @@ bdfu_bluez_backend_ensure_finish(BdfuBluezBackend *self, GAsyncResult *res, GErr
 /* accessors for the other files ------------------------------------------------------------------
  */
 
+guint
+bdfu_bluez_task_idle_add(GTask *task, GSourceFunc func)
+{
+	GSource *source = g_idle_source_new();
+	guint id;
+	g_source_set_callback(source, func, task, NULL);
+	id = g_source_attach(source, g_task_get_context(task));
+	g_source_unref(source);
+	return id;
+}
+
 GDBusConnection *
 bdfu_bluez_backend_get_bus(BdfuBluezBackend *self)
 {

@@ -334,10 +334,7 @@ bdfu_bluez_scan_cancelled_cb(GCancellable *cancellable, gpointer user_data)
 {
 	GTask *task = G_TASK(user_data);
 	BdfuBluezScan *scan = g_task_get_task_data(task);
-	GSource *source = g_idle_source_new();
-	g_source_set_callback(source, bdfu_bluez_scan_cancel_idle_cb, task, NULL);
-	scan->cancel_idle_id = g_source_attach(source, g_task_get_context(task));
-	g_source_unref(source);
+	scan->cancel_idle_id = bdfu_bluez_task_idle_add(task, bdfu_bluez_scan_cancel_idle_cb);
 }
 
 static void

@@ -40,6 +40,10 @@ gboolean
 bdfu_bluez_backend_ensure_finish(BdfuBluezBackend *self, GAsyncResult *res, GError **error);
 GDBusConnection *
 bdfu_bluez_backend_get_bus(BdfuBluezBackend *self);
+/* runs func(task) from an idle in the task's own context: a cancellable's handler may run in
+ * any thread or inside g_cancellable_cancel(), so it defers its work there */
+guint
+bdfu_bluez_task_idle_add(GTask *task, GSourceFunc func);
 GDBusObjectManager *
 bdfu_bluez_backend_get_manager(BdfuBluezBackend *self);
 const gchar *
