@@ -7,21 +7,12 @@ import signal
 import subprocess
 import tempfile
 import time
+import sys
 import zipfile
 
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={dir}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow own="org.bluez"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-  </policy>
-</busconfig>
-"""
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from busenv import Bus  # noqa: E402
+
 
 
 class MockBluez:
@@ -29,18 +20,10 @@ class MockBluez:
 
     def __init__(self, mock_path, devices, bluez=None, tag="run"):
         self.dir = tempfile.mkdtemp(prefix=f"bdfu-bluez-{tag}-")
-        conf = os.path.join(self.dir, "bus.conf")
-        with open(conf, "w", encoding="utf-8") as f:
-            f.write(BUS_CONFIG.format(dir=self.dir))
-        self.bus = subprocess.Popen(
-            ["dbus-daemon", "--config-file", conf, "--nofork", "--print-address=1"],
-            stdout=subprocess.PIPE, text=True)
-        self.address = self.bus.stdout.readline().strip()
-        if not self.address:
-            raise RuntimeError("dbus-daemon did not start")
+        self.bus = Bus()
+        self.address = self.bus.address
         # the client sees this bus as the system bus, and no session bus at all
-        self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address,
-                        DBUS_SESSION_BUS_ADDRESS="disabled:")
+        self.env = dict(self.bus.env, DBUS_SESSION_BUS_ADDRESS="disabled:")
         self.config_path = os.path.join(self.dir, "mock.conf")
         with open(self.config_path, "w", encoding="utf-8") as f:
             if bluez:
@@ -95,14 +78,14 @@ class MockBluez:
             time.sleep(0.05)
 
     def close(self):
-        for proc in (self.mock, self.bus):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        if self.mock.poll() is None:
+            self.mock.terminate()
+            try:
+                self.mock.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.mock.kill()
+                self.mock.wait()
+        self.bus.close()
         self.mock_err.close()
 
     def mock_problems(self):

@@ -19,19 +19,9 @@ except ImportError:
     print("SKIP: python3-dbusmock is not installed")
     sys.exit(77)
 
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={dir}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow own="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-  </policy>
-</busconfig>
-"""
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from busenv import Bus as PrivateBus  # noqa: E402
 
 bluedfu = sys.argv[1]
 problems = []
@@ -41,15 +31,9 @@ class Bus:
     """a private dbus-daemon that bluedfu sees as the system bus"""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="bdfu-bluez-adapter-")
-        conf = os.path.join(self.dir, "bus.conf")
-        with open(conf, "w", encoding="utf-8") as f:
-            f.write(BUS_CONFIG.format(dir=self.dir))
-        self.daemon = subprocess.Popen(["dbus-daemon", "--config-file", conf, "--nofork",
-                                        "--print-address=1"], stdout=subprocess.PIPE, text=True)
-        self.address = self.daemon.stdout.readline().strip()
-        self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address,
-                        DBUS_SESSION_BUS_ADDRESS="disabled:")
+        self.private = PrivateBus()
+        self.address = self.private.address
+        self.env = dict(self.private.env, DBUS_SESSION_BUS_ADDRESS="disabled:")
         self.mock = None
         self.conn = None
 
@@ -81,8 +65,7 @@ class Bus:
         if self.mock:
             self.mock.terminate()
             self.mock.wait()
-        self.daemon.terminate()
-        self.daemon.wait()
+        self.private.close()
 
 
 def expect(name, proc, code, *needles):

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from busenv import Bus  # noqa: E402
 
 bluedfu, bluedfud, scenario = sys.argv[1], sys.argv[2], sys.argv[3]
