@@ -6,7 +6,6 @@ Usage: test-bluez-adapter.py BLUEDFU"""
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 try:
