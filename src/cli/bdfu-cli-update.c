@@ -282,16 +282,8 @@ bdfu_cli_precheck(BdfuCli *cli, GBytes *zip, gboolean force, GError **error)
 	g_autoptr(BdfuPackage) package = bdfu_package_new_from_bytes(zip, NULL, error);
 	if (package == NULL)
 		return FALSE;
-	if (package->format == BDFU_PACKAGE_FORMAT_LEGACY) {
-		g_set_error_literal(error,
-				    BDFU_ERROR,
-				    BDFU_ERROR_UNSUPPORTED_PACKAGE,
-				    "this is a legacy DFU package (nRF5 SDK 11 or older); bluedfu "
-				    "speaks Secure DFU (SDK 12+) only.\nFix: build the package with "
-				    "nrfutil >= 1.5 for a Secure DFU bootloader, or use a legacy DFU "
-				    "tool for SDK <= 11 bootloaders");
+	if (!bdfu_package_check_sendable(package, error))
 		return FALSE;
-	}
 	if (cli->json || cli->quiet)
 		return TRUE;
 	for (guint i = 0; i < package->parts->len; i++) {

@@ -1038,3 +1038,18 @@ bdfu_package_new_from_file(const gchar *filename, const BdfuPackageLimits *limit
 	bytes = g_byte_array_free_to_bytes(g_steal_pointer(&buf));
 	return bdfu_package_new_from_bytes(bytes, limits, error);
 }
+
+gboolean
+bdfu_package_check_sendable(const BdfuPackage *package, GError **error)
+{
+	if (package->format != BDFU_PACKAGE_FORMAT_LEGACY)
+		return TRUE;
+	g_set_error_literal(error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_UNSUPPORTED_PACKAGE,
+			    "this is a legacy DFU package (nRF5 SDK 11 or older); bluedfu "
+			    "speaks Secure DFU (SDK 12+) only.\nFix: build the package with "
+			    "nrfutil >= 1.5 for a Secure DFU bootloader, or use a legacy DFU "
+			    "tool for SDK <= 11 bootloaders");
+	return FALSE;
+}

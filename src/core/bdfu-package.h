@@ -73,6 +73,10 @@ bdfu_part_type_to_string(BdfuPartType type);
 /* "secure", "prerelease", "legacy" */
 const gchar *
 bdfu_package_format_to_string(BdfuPackageFormat format);
+/* FALSE with BDFU_ERROR_UNSUPPORTED_PACKAGE (exit 3) for what bluedfu can read but not send:
+ * legacy SDK <= 11 packages */
+gboolean
+bdfu_package_check_sendable(const BdfuPackage *package, GError **error);
 
 /* The package writer (nrfutil layout: manifest.json with sorted keys and indent 4, stored
  * entries). Used by tests and `pkg generate`. */

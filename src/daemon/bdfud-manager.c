@@ -371,11 +371,8 @@ bdfud_start_request_authorized(BdfudStartRequest *req)
 		bdfud_start_request_fail(req, error);
 		return;
 	}
-	if (req->package->format == BDFU_PACKAGE_FORMAT_LEGACY) {
-		bdfud_start_request_fail(
-		    req, g_error_new_literal(BDFU_ERROR, BDFU_ERROR_UNSUPPORTED_PACKAGE,
-					     "this is a legacy DFU package (nRF5 SDK 11 or "
-					     "older); bluedfu speaks Secure DFU only"));
+	if (!bdfu_package_check_sendable(req->package, &error)) {
+		bdfud_start_request_fail(req, error);
 		return;
 	}
 	req->digest = g_malloc0(65);

@@ -6,19 +6,13 @@ void
 bdfu_dbus_error_ensure(void)
 {
 	static gsize once = 0;
-	static GDBusErrorEntry entries[BDFU_ERROR_LAST];
-	static gchar names[BDFU_ERROR_LAST][64];
 
 	if (!g_once_init_enter(&once))
 		return;
 	for (guint i = 0; i < BDFU_ERROR_LAST; i++) {
-		g_snprintf(names[i], sizeof(names[i]), BDFU_DBUS_ERROR_PREFIX "%s",
-			   bdfu_error_to_string((BdfuError)i));
-		entries[i].error_code = (gint)i;
-		entries[i].dbus_error_name = names[i];
+		g_autofree gchar *name = g_strconcat(BDFU_DBUS_ERROR_PREFIX,
+						     bdfu_error_to_string((BdfuError)i), NULL);
+		g_dbus_error_register_error(BDFU_ERROR, (gint)i, name);
 	}
-	for (guint i = 0; i < BDFU_ERROR_LAST; i++)
-		g_dbus_error_register_error(BDFU_ERROR, entries[i].error_code,
-					    entries[i].dbus_error_name);
 	g_once_init_leave(&once, 1);
 }

@@ -196,16 +196,8 @@ bdfu_update_job_check_package(BdfuUpdateJob *self, GError **error)
 		g_propagate_error(error, g_steal_pointer(&error_local));
 		return FALSE;
 	}
-	if (self->package->format == BDFU_PACKAGE_FORMAT_LEGACY) {
-		g_set_error_literal(error,
-				    BDFU_ERROR,
-				    BDFU_ERROR_UNSUPPORTED_PACKAGE,
-				    "this is a legacy DFU package (nRF5 SDK 11 or older); bluedfu "
-				    "speaks Secure DFU (SDK 12+) only.\nFix: build the package with "
-				    "nrfutil >= 1.5 for a Secure DFU bootloader, or use a legacy DFU "
-				    "tool for SDK <= 11 bootloaders");
+	if (!bdfu_package_check_sendable(self->package, error))
 		return FALSE;
-	}
 	if (self->first_part >= self->package->parts->len)
 		self->first_part = 0;
 	for (guint i = 0; i < self->package->parts->len; i++) {
