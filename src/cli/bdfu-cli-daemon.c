@@ -26,18 +26,31 @@ bdfu_cli_daemon_get(BdfuCli *cli)
 	bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, NULL);
 	if (bus == NULL)
 		return NULL;
-	reply = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-					    "org.freedesktop.DBus", "NameHasOwner",
+	reply = g_dbus_connection_call_sync(bus,
+					    "org.freedesktop.DBus",
+					    "/org/freedesktop/DBus",
+					    "org.freedesktop.DBus",
+					    "NameHasOwner",
 					    g_variant_new("(s)", BDFU_DBUS_NAME),
-					    G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, 2000,
-					    NULL, NULL);
+					    G_VARIANT_TYPE("(b)"),
+					    G_DBUS_CALL_FLAGS_NONE,
+					    2000,
+					    NULL,
+					    NULL);
 	if (reply != NULL)
 		g_variant_get(reply, "(b)", &has_owner);
 	if (!has_owner) {
-		g_autoptr(GVariant) names = g_dbus_connection_call_sync(
-		    bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-		    "ListActivatableNames", NULL, G_VARIANT_TYPE("(as)"), G_DBUS_CALL_FLAGS_NONE,
-		    2000, NULL, NULL);
+		g_autoptr(GVariant) names = g_dbus_connection_call_sync(bus,
+									"org.freedesktop.DBus",
+									"/org/freedesktop/DBus",
+									"org.freedesktop.DBus",
+									"ListActivatableNames",
+									NULL,
+									G_VARIANT_TYPE("(as)"),
+									G_DBUS_CALL_FLAGS_NONE,
+									2000,
+									NULL,
+									NULL);
 		g_autofree const gchar **list = NULL;
 		if (names != NULL) {
 			g_variant_get(names, "(^a&s)", &list);
@@ -60,8 +73,8 @@ bdfu_cli_package_memfd(GBytes *zip, GError **error)
 	gint fd = memfd_create("bluedfu-package", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	if (fd < 0) {
-		g_set_error(error, BDFU_ERROR, BDFU_ERROR_FAILED, "memfd_create: %s",
-			    g_strerror(errno));
+		g_set_error(
+		    error, BDFU_ERROR, BDFU_ERROR_FAILED, "memfd_create: %s", g_strerror(errno));
 		return -1;
 	}
 	while (done < len) {
@@ -69,8 +82,11 @@ bdfu_cli_package_memfd(GBytes *zip, GError **error)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			g_set_error(error, BDFU_ERROR, BDFU_ERROR_FAILED,
-				    "cannot copy the package: %s", g_strerror(errno));
+			g_set_error(error,
+				    BDFU_ERROR,
+				    BDFU_ERROR_FAILED,
+				    "cannot copy the package: %s",
+				    g_strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -105,8 +121,8 @@ bdfu_cli_follow_target_done(BdfuCliFollow *follow, BdfuCliTarget *target, GVaria
 	target->exit_code = exit_code;
 	target->outcome = g_strdup(result);
 	target->message = g_strdup(message[0] != '\0' ? message
-			      : exit_code == 0 ? "application booted"
-					       : result);
+				   : exit_code == 0   ? "application booted"
+						      : result);
 	if (address[0] != '\0' && target->address == NULL)
 		target->address = g_strdup(address);
 	bdfu_cli_target_print_result(target,
@@ -125,17 +141,25 @@ bdfu_cli_follow_finish_job(BdfuCliFollow *follow, const gchar *path)
 	if (target == NULL || g_hash_table_contains(follow->done, path))
 		return;
 	g_hash_table_add(follow->done, g_strdup(path));
-	reply = g_dbus_connection_call_sync(follow->bus, BDFU_DBUS_NAME, path,
-					    "org.freedesktop.DBus.Properties", "GetAll",
+	reply = g_dbus_connection_call_sync(follow->bus,
+					    BDFU_DBUS_NAME,
+					    path,
+					    "org.freedesktop.DBus.Properties",
+					    "GetAll",
 					    g_variant_new("(s)", BDFU_DBUS_JOB_IFACE),
-					    G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, 5000,
-					    NULL, NULL);
+					    G_VARIANT_TYPE("(a{sv})"),
+					    G_DBUS_CALL_FLAGS_NONE,
+					    5000,
+					    NULL,
+					    NULL);
 	if (reply != NULL) {
 		g_variant_get(reply, "(@a{sv})", &props);
 	} else {
 		GVariantBuilder b;
 		g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-		g_variant_builder_add(&b, "{sv}", "ErrorMessage",
+		g_variant_builder_add(&b,
+				      "{sv}",
+				      "ErrorMessage",
 				      g_variant_new_string("the job is gone from bluedfud; "
 							   "`bluedfu jobs` shows its recorded "
 							   "result"));
@@ -147,8 +171,12 @@ bdfu_cli_follow_finish_job(BdfuCliFollow *follow, const gchar *path)
 }
 
 static void
-bdfu_cli_follow_signal_cb(GDBusConnection *bus, const gchar *sender, const gchar *path,
-			  const gchar *iface, const gchar *signal, GVariant *params,
+bdfu_cli_follow_signal_cb(GDBusConnection *bus,
+			  const gchar *sender,
+			  const gchar *path,
+			  const gchar *iface,
+			  const gchar *signal,
+			  GVariant *params,
 			  gpointer user_data)
 {
 	BdfuCliFollow *follow = user_data;
@@ -189,22 +217,35 @@ bdfu_cli_follow_sigint_cb(gpointer user_data)
 	}
 	g_hash_table_iter_init(&iter, follow->by_path);
 	while (g_hash_table_iter_next(&iter, &path, NULL))
-		g_dbus_connection_call(follow->bus, BDFU_DBUS_NAME, path, BDFU_DBUS_JOB_IFACE,
-				       "Cancel", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-				       NULL, NULL);
+		g_dbus_connection_call(follow->bus,
+				       BDFU_DBUS_NAME,
+				       path,
+				       BDFU_DBUS_JOB_IFACE,
+				       "Cancel",
+				       NULL,
+				       NULL,
+				       G_DBUS_CALL_FLAGS_NONE,
+				       -1,
+				       NULL,
+				       NULL,
+				       NULL);
 	return G_SOURCE_CONTINUE;
 }
 
 static guint
 bdfu_cli_follow_subscribe(BdfuCliFollow *follow, const gchar *iface, const gchar *member)
 {
-	return g_dbus_connection_signal_subscribe(follow->bus,
-						  g_strcmp0(iface, "org.freedesktop.DBus") == 0
-						      ? "org.freedesktop.DBus"
-						      : BDFU_DBUS_NAME,
-						  iface, member, NULL, NULL,
-						  G_DBUS_SIGNAL_FLAGS_NONE,
-						  bdfu_cli_follow_signal_cb, follow, NULL);
+	return g_dbus_connection_signal_subscribe(
+	    follow->bus,
+	    g_strcmp0(iface, "org.freedesktop.DBus") == 0 ? "org.freedesktop.DBus" : BDFU_DBUS_NAME,
+	    iface,
+	    member,
+	    NULL,
+	    NULL,
+	    G_DBUS_SIGNAL_FLAGS_NONE,
+	    bdfu_cli_follow_signal_cb,
+	    follow,
+	    NULL);
 }
 
 /* runs the loop until every job in follow->by_path has finished */
@@ -215,10 +256,18 @@ bdfu_cli_follow_run(BdfuCliFollow *follow, const gchar *const *paths)
 
 	/* a job may have ended before we looked */
 	for (guint i = 0; paths[i] != NULL; i++) {
-		g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-		    follow->bus, BDFU_DBUS_NAME, paths[i], "org.freedesktop.DBus.Properties", "Get",
-		    g_variant_new("(ss)", BDFU_DBUS_JOB_IFACE, "State"), G_VARIANT_TYPE("(v)"),
-		    G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+		g_autoptr(GVariant) reply =
+		    g_dbus_connection_call_sync(follow->bus,
+						BDFU_DBUS_NAME,
+						paths[i],
+						"org.freedesktop.DBus.Properties",
+						"Get",
+						g_variant_new("(ss)", BDFU_DBUS_JOB_IFACE, "State"),
+						G_VARIANT_TYPE("(v)"),
+						G_DBUS_CALL_FLAGS_NONE,
+						5000,
+						NULL,
+						NULL);
 		g_autoptr(GVariant) state = NULL;
 		if (reply == NULL)
 			continue;
@@ -275,10 +324,18 @@ bdfu_cli_follow_add(BdfuCliFollow *follow, const gchar *path, const gchar *label
 static gchar *
 bdfu_cli_job_get_string(GDBusConnection *bus, const gchar *path, const gchar *property)
 {
-	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-	    bus, BDFU_DBUS_NAME, path, "org.freedesktop.DBus.Properties", "Get",
-	    g_variant_new("(ss)", BDFU_DBUS_JOB_IFACE, property), G_VARIANT_TYPE("(v)"),
-	    G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+	g_autoptr(GVariant) reply =
+	    g_dbus_connection_call_sync(bus,
+					BDFU_DBUS_NAME,
+					path,
+					"org.freedesktop.DBus.Properties",
+					"Get",
+					g_variant_new("(ss)", BDFU_DBUS_JOB_IFACE, property),
+					G_VARIANT_TYPE("(v)"),
+					G_DBUS_CALL_FLAGS_NONE,
+					5000,
+					NULL,
+					NULL);
 	g_autoptr(GVariant) value = NULL;
 	if (reply == NULL)
 		return NULL;
@@ -304,7 +361,10 @@ bdfu_cli_follow_exit_code(BdfuCliRun *run)
 }
 
 int
-bdfu_cli_daemon_update(BdfuCli *cli, BdfuCliRun *run, GDBusConnection *bus, char **targets,
+bdfu_cli_daemon_update(BdfuCli *cli,
+		       BdfuCliRun *run,
+		       GDBusConnection *bus,
+		       char **targets,
 		       guint n_targets)
 {
 	BdfuCliFollow follow = {0};
@@ -326,29 +386,39 @@ bdfu_cli_daemon_update(BdfuCli *cli, BdfuCliRun *run, GDBusConnection *bus, char
 	g_variant_builder_init(&options, G_VARIANT_TYPE_VARDICT);
 	g_variant_builder_add(&options, "{sv}", "prn", g_variant_new_uint16(run->options.prn));
 	g_variant_builder_add(&options, "{sv}", "mtu", g_variant_new_uint16(run->options.mtu));
-	g_variant_builder_add(&options, "{sv}", "retries",
-			      g_variant_new_uint32(run->options.retries));
-	g_variant_builder_add(&options, "{sv}", "resume", g_variant_new_boolean(run->options.resume));
-	g_variant_builder_add(&options, "{sv}", "verify-boot",
-			      g_variant_new_boolean(run->options.verify_boot));
+	g_variant_builder_add(
+	    &options, "{sv}", "retries", g_variant_new_uint32(run->options.retries));
+	g_variant_builder_add(
+	    &options, "{sv}", "resume", g_variant_new_boolean(run->options.resume));
+	g_variant_builder_add(
+	    &options, "{sv}", "verify-boot", g_variant_new_boolean(run->options.verify_boot));
 	g_variant_builder_add(&options, "{sv}", "force", g_variant_new_boolean(run->options.force));
-	g_variant_builder_add(&options, "{sv}", "scan-timeout",
-			      g_variant_new_uint32(run->options.scan_timeout_ms));
-	g_variant_builder_add(&options, "{sv}", "boot-timeout",
-			      g_variant_new_uint32(run->options.boot_timeout_ms));
-	g_variant_builder_add(&options, "{sv}", "verbose",
-			      g_variant_new_boolean(run->options.verbose));
+	g_variant_builder_add(
+	    &options, "{sv}", "scan-timeout", g_variant_new_uint32(run->options.scan_timeout_ms));
+	g_variant_builder_add(
+	    &options, "{sv}", "boot-timeout", g_variant_new_uint32(run->options.boot_timeout_ms));
+	g_variant_builder_add(
+	    &options, "{sv}", "verbose", g_variant_new_boolean(run->options.verbose));
 
 	run->cli = cli;
 	run->targets = g_ptr_array_new_with_free_func((GDestroyNotify)bdfu_cli_target_free);
 	bdfu_cli_follow_init(&follow, run, bus, ids);
 	follow.cancel_on_sigint = TRUE;
 	reply = g_dbus_connection_call_with_unix_fd_list_sync(
-	    bus, BDFU_DBUS_NAME, BDFU_DBUS_PATH, BDFU_DBUS_MANAGER_IFACE, "StartUpdate",
+	    bus,
+	    BDFU_DBUS_NAME,
+	    BDFU_DBUS_PATH,
+	    BDFU_DBUS_MANAGER_IFACE,
+	    "StartUpdate",
 	    g_variant_new("(h^as@a{sv})", 0, targets, g_variant_builder_end(&options)),
-	    G_VARIANT_TYPE("(ao)"), G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+	    G_VARIANT_TYPE("(ao)"),
+	    G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
 	    /* globs are expanded by a scan in the daemon */
-	    (gint)run->options.scan_timeout_ms + 130000, fds, NULL, NULL, &error);
+	    (gint)run->options.scan_timeout_ms + 130000,
+	    fds,
+	    NULL,
+	    NULL,
+	    &error);
 	if (reply == NULL) {
 		g_dbus_error_strip_remote_error(error);
 		bdfu_cli_follow_clear(&follow, ids);
@@ -358,9 +428,10 @@ bdfu_cli_daemon_update(BdfuCli *cli, BdfuCliRun *run, GDBusConnection *bus, char
 	g_variant_get(reply, "(^a&o)", &paths);
 	for (guint i = 0; paths[i] != NULL; i++) {
 		g_autofree gchar *label = bdfu_cli_job_get_string(bus, paths[i], "Target");
-		BdfuCliTarget *target =
-		    bdfu_cli_follow_add(&follow, paths[i], label != NULL ? label : paths[i],
-					g_strv_length((gchar **)paths));
+		BdfuCliTarget *target = bdfu_cli_follow_add(&follow,
+							    paths[i],
+							    label != NULL ? label : paths[i],
+							    g_strv_length((gchar **)paths));
 		if (cli->json) {
 			g_autoptr(cJSON) obj = cJSON_CreateObject();
 			cJSON_AddStringToObject(obj, "event", "queued");
@@ -392,7 +463,8 @@ bdfu_cli_daemon_require(BdfuCli *cli)
 	cli->no_daemon = saved;
 	if (bus == NULL) {
 		g_autoptr(GError) error = g_error_new_literal(
-		    BDFU_ERROR, BDFU_ERROR_FAILED,
+		    BDFU_ERROR,
+		    BDFU_ERROR_FAILED,
 		    "bluedfud is not running on the system bus.\nFix: `systemctl start bluedfud`, "
 		    "or run updates in-process (they are, when no daemon is there)");
 		bdfu_cli_fail(cli, error);
@@ -434,9 +506,15 @@ bdfu_cli_print_job(BdfuCli *cli, const gchar *path, GVariant *props)
 		bdfu_cli_print_json(obj);
 		return;
 	}
-	g_print("%-5u %-24s %-18s %-9s %u/%-4u %5.1f%%  %s\n", id, target,
-		address[0] != '\0' ? address : "-", state, part, parts,
-		total > 0 ? 100.0 * (gdouble)sent / (gdouble)total : 0.0, result);
+	g_print("%-5u %-24s %-18s %-9s %u/%-4u %5.1f%%  %s\n",
+		id,
+		target,
+		address[0] != '\0' ? address : "-",
+		state,
+		part,
+		parts,
+		total > 0 ? 100.0 * (gdouble)sent / (gdouble)total : 0.0,
+		result);
 }
 
 int
@@ -448,14 +526,23 @@ bdfu_cli_jobs(BdfuCli *cli, int argc, char **argv)
 	g_autoptr(GVariantIter) iter = NULL;
 	const gchar *path;
 	gint last = 10;
-	const GOptionEntry entries[] = {
-	    {"results", 'n', 0, G_OPTION_ARG_INT, &last,
-	     "Show the last N recorded results (default 10, 0 = none)", "N"},
-	    {NULL}};
+	const GOptionEntry entries[] = {{"results",
+					 'n',
+					 0,
+					 G_OPTION_ARG_INT,
+					 &last,
+					 "Show the last N recorded results (default 10, 0 = none)",
+					 "N"},
+					{NULL}};
 	g_autoptr(GError) error = NULL;
 
-	if (!bdfu_cli_parse(cli, "jobs", "", "List the jobs of bluedfud and its recent results.",
-			    entries, &argc, &argv))
+	if (!bdfu_cli_parse(cli,
+			    "jobs",
+			    "",
+			    "List the jobs of bluedfud and its recent results.",
+			    entries,
+			    &argc,
+			    &argv))
 		return 2;
 	if (argc != 1 || last < 0) {
 		g_printerr("bluedfu jobs: takes no arguments\n");
@@ -464,23 +551,44 @@ bdfu_cli_jobs(BdfuCli *cli, int argc, char **argv)
 	bus = bdfu_cli_daemon_require(cli);
 	if (bus == NULL)
 		return 1;
-	jobs = g_dbus_connection_call_sync(bus, BDFU_DBUS_NAME, BDFU_DBUS_PATH,
-					   BDFU_DBUS_MANAGER_IFACE, "ListJobs", NULL,
-					   G_VARIANT_TYPE("(ao)"), G_DBUS_CALL_FLAGS_NONE, 10000,
-					   NULL, &error);
+	jobs = g_dbus_connection_call_sync(bus,
+					   BDFU_DBUS_NAME,
+					   BDFU_DBUS_PATH,
+					   BDFU_DBUS_MANAGER_IFACE,
+					   "ListJobs",
+					   NULL,
+					   G_VARIANT_TYPE("(ao)"),
+					   G_DBUS_CALL_FLAGS_NONE,
+					   10000,
+					   NULL,
+					   &error);
 	if (jobs == NULL) {
 		g_dbus_error_strip_remote_error(error);
 		return bdfu_cli_fail(cli, error);
 	}
 	if (!cli->json)
-		g_print("%-5s %-24s %-18s %-9s %-6s %6s  %s\n", "JOB", "TARGET", "ADDRESS", "STATE",
-			"PART", "DONE", "RESULT");
+		g_print("%-5s %-24s %-18s %-9s %-6s %6s  %s\n",
+			"JOB",
+			"TARGET",
+			"ADDRESS",
+			"STATE",
+			"PART",
+			"DONE",
+			"RESULT");
 	g_variant_get(jobs, "(ao)", &iter);
 	while (g_variant_iter_next(iter, "&o", &path)) {
-		g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-		    bus, BDFU_DBUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll",
-		    g_variant_new("(s)", BDFU_DBUS_JOB_IFACE), G_VARIANT_TYPE("(a{sv})"),
-		    G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+		g_autoptr(GVariant) reply =
+		    g_dbus_connection_call_sync(bus,
+						BDFU_DBUS_NAME,
+						path,
+						"org.freedesktop.DBus.Properties",
+						"GetAll",
+						g_variant_new("(s)", BDFU_DBUS_JOB_IFACE),
+						G_VARIANT_TYPE("(a{sv})"),
+						G_DBUS_CALL_FLAGS_NONE,
+						5000,
+						NULL,
+						NULL);
 		g_autoptr(GVariant) props = NULL;
 		if (reply == NULL)
 			continue;
@@ -489,16 +597,27 @@ bdfu_cli_jobs(BdfuCli *cli, int argc, char **argv)
 	}
 	if (last == 0)
 		return 0;
-	results = g_dbus_connection_call_sync(bus, BDFU_DBUS_NAME, BDFU_DBUS_PATH,
-					      BDFU_DBUS_MANAGER_IFACE, "ListResults", NULL,
-					      G_VARIANT_TYPE("(aa{sv})"), G_DBUS_CALL_FLAGS_NONE,
-					      10000, NULL, &error);
+	results = g_dbus_connection_call_sync(bus,
+					      BDFU_DBUS_NAME,
+					      BDFU_DBUS_PATH,
+					      BDFU_DBUS_MANAGER_IFACE,
+					      "ListResults",
+					      NULL,
+					      G_VARIANT_TYPE("(aa{sv})"),
+					      G_DBUS_CALL_FLAGS_NONE,
+					      10000,
+					      NULL,
+					      &error);
 	if (results != NULL) {
 		g_autoptr(GVariant) list = g_variant_get_child_value(results, 0);
 		gsize n = g_variant_n_children(list);
 		if (!cli->json && n > 0)
-			g_print("\n%-5s %-24s %-18s %-17s %s\n", "JOB", "TARGET", "ADDRESS",
-				"RESULT", "MESSAGE");
+			g_print("\n%-5s %-24s %-18s %-17s %s\n",
+				"JOB",
+				"TARGET",
+				"ADDRESS",
+				"RESULT",
+				"MESSAGE");
 		for (gsize i = n > (gsize)last ? n - (gsize)last : 0; i < n; i++) {
 			g_autoptr(GVariant) r = g_variant_get_child_value(list, i);
 			const gchar *target = "", *address = "", *result = "", *message = "";
@@ -516,8 +635,12 @@ bdfu_cli_jobs(BdfuCli *cli, int argc, char **argv)
 			g_variant_lookup(r, "result", "&s", &result);
 			g_variant_lookup(r, "message", "&s", &message);
 			first_line = g_strndup(message, strcspn(message, "\n"));
-			g_print("%-5u %-24s %-18s %-17s %s\n", id, target,
-				address[0] != '\0' ? address : "-", result, first_line);
+			g_print("%-5u %-24s %-18s %-17s %s\n",
+				id,
+				target,
+				address[0] != '\0' ? address : "-",
+				result,
+				first_line);
 		}
 	}
 	return 0;
@@ -535,9 +658,13 @@ bdfu_cli_watch(BdfuCli *cli, int argc, char **argv)
 	guint ids[3];
 	int rc;
 
-	if (!bdfu_cli_parse(cli, "watch", "JOB",
+	if (!bdfu_cli_parse(cli,
+			    "watch",
+			    "JOB",
 			    "Follow a job of bluedfud until it ends; exits with its exit code.",
-			    NULL, &argc, &argv))
+			    NULL,
+			    &argc,
+			    &argv))
 		return 2;
 	if (argc != 2 || (path = bdfu_cli_job_path(argv[1])) == NULL) {
 		g_printerr("bluedfu watch: expected one JOB (its number or object path)\n");
@@ -548,9 +675,11 @@ bdfu_cli_watch(BdfuCli *cli, int argc, char **argv)
 		return 1;
 	label = bdfu_cli_job_get_string(bus, path, "Target");
 	if (label == NULL) {
-		g_autoptr(GError) error = g_error_new(BDFU_ERROR, BDFU_ERROR_NOT_FOUND,
+		g_autoptr(GError) error = g_error_new(BDFU_ERROR,
+						      BDFU_ERROR_NOT_FOUND,
 						      "no job %s in bluedfud (`bluedfu jobs` lists "
-						      "them and the recorded results)", argv[1]);
+						      "them and the recorded results)",
+						      argv[1]);
 		return bdfu_cli_fail(cli, error);
 	}
 	run.cli = cli;
@@ -582,16 +711,23 @@ bdfu_cli_cancel(BdfuCli *cli, int argc, char **argv)
 	bus = bdfu_cli_daemon_require(cli);
 	if (bus == NULL)
 		return 1;
-	reply = g_dbus_connection_call_sync(bus, BDFU_DBUS_NAME, path, BDFU_DBUS_JOB_IFACE,
-					    "Cancel", NULL, NULL,
-					    G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, 130000,
-					    NULL, &error);
+	reply = g_dbus_connection_call_sync(bus,
+					    BDFU_DBUS_NAME,
+					    path,
+					    BDFU_DBUS_JOB_IFACE,
+					    "Cancel",
+					    NULL,
+					    NULL,
+					    G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+					    130000,
+					    NULL,
+					    &error);
 	if (reply == NULL) {
 		if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT) ||
 		    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)) {
 			g_clear_error(&error);
-			error = g_error_new(BDFU_ERROR, BDFU_ERROR_NOT_FOUND, "no job %s in bluedfud",
-					    argv[1]);
+			error = g_error_new(
+			    BDFU_ERROR, BDFU_ERROR_NOT_FOUND, "no job %s in bluedfud", argv[1]);
 		}
 		g_dbus_error_strip_remote_error(error);
 		return bdfu_cli_fail(cli, error);

@@ -14,7 +14,10 @@ GDBusConnection *
 bdfu_cli_daemon_get(BdfuCli *cli);
 /* submits run->zip for every target and follows the jobs to their end; returns the exit code */
 int
-bdfu_cli_daemon_update(BdfuCli *cli, BdfuCliRun *run, GDBusConnection *bus, char **targets,
+bdfu_cli_daemon_update(BdfuCli *cli,
+		       BdfuCliRun *run,
+		       GDBusConnection *bus,
+		       char **targets,
 		       guint n_targets);
 
 G_END_DECLS

@@ -29,13 +29,25 @@ bdfud_config_clear(BdfudConfig *config)
 	memset(config, 0, sizeof(*config));
 }
 
-static const gchar *const daemon_keys[] = {"backend",	    "sim-profile", "sim-realtime",
-					   "adapters",	    "max-parallel", "state-directory",
-					   "polkit",	    "job-linger",   "max-results",
-					   "max-package-size", NULL};
-static const gchar *const update_keys[] = {"prn",	   "retries",	   "resume",
-					   "verify-boot",  "scan-timeout", "boot-timeout",
-					   "response-timeout", NULL};
+static const gchar *const daemon_keys[] = {"backend",
+					   "sim-profile",
+					   "sim-realtime",
+					   "adapters",
+					   "max-parallel",
+					   "state-directory",
+					   "polkit",
+					   "job-linger",
+					   "max-results",
+					   "max-package-size",
+					   NULL};
+static const gchar *const update_keys[] = {"prn",
+					   "retries",
+					   "resume",
+					   "verify-boot",
+					   "scan-timeout",
+					   "boot-timeout",
+					   "response-timeout",
+					   NULL};
 
 static gboolean
 bdfud_config_check_keys(GKeyFile *kf, const gchar *path, GError **error)
@@ -49,16 +61,23 @@ bdfud_config_check_keys(GKeyFile *kf, const gchar *path, GError **error)
 		else if (g_strcmp0(groups[i], "update") == 0)
 			known = update_keys;
 		if (known == NULL) {
-			g_set_error(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT,
-				    "%s: unknown group [%s] (known: [daemon], [update])", path,
+			g_set_error(error,
+				    BDFU_ERROR,
+				    BDFU_ERROR_INVALID_ARGUMENT,
+				    "%s: unknown group [%s] (known: [daemon], [update])",
+				    path,
 				    groups[i]);
 			return FALSE;
 		}
 		keys = g_key_file_get_keys(kf, groups[i], NULL, NULL);
 		for (guint j = 0; keys != NULL && keys[j] != NULL; j++) {
 			if (!g_strv_contains(known, keys[j])) {
-				g_set_error(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT,
-					    "%s: unknown key '%s' in [%s]", path, keys[j],
+				g_set_error(error,
+					    BDFU_ERROR,
+					    BDFU_ERROR_INVALID_ARGUMENT,
+					    "%s: unknown key '%s' in [%s]",
+					    path,
+					    keys[j],
 					    groups[i]);
 				return FALSE;
 			}
@@ -69,8 +88,14 @@ bdfud_config_check_keys(GKeyFile *kf, const gchar *path, GError **error)
 
 /* reads an unsigned key in [min, max]; absent keeps *value */
 static gboolean
-bdfud_config_get_uint(GKeyFile *kf, const gchar *path, const gchar *group, const gchar *key,
-		      guint64 min, guint64 max, guint64 *value, GError **error)
+bdfud_config_get_uint(GKeyFile *kf,
+		      const gchar *path,
+		      const gchar *group,
+		      const gchar *key,
+		      guint64 min,
+		      guint64 max,
+		      guint64 *value,
+		      GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
 	guint64 v;
@@ -78,9 +103,16 @@ bdfud_config_get_uint(GKeyFile *kf, const gchar *path, const gchar *group, const
 		return TRUE;
 	v = g_key_file_get_uint64(kf, group, key, &error_local);
 	if (error_local != NULL || v < min || v > max) {
-		g_set_error(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT,
+		g_set_error(error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_INVALID_ARGUMENT,
 			    "%s: [%s] %s must be a number from %" G_GUINT64_FORMAT
-			    " to %" G_GUINT64_FORMAT, path, group, key, min, max);
+			    " to %" G_GUINT64_FORMAT,
+			    path,
+			    group,
+			    key,
+			    min,
+			    max);
 		return FALSE;
 	}
 	*value = v;
@@ -88,8 +120,12 @@ bdfud_config_get_uint(GKeyFile *kf, const gchar *path, const gchar *group, const
 }
 
 static gboolean
-bdfud_config_get_bool(GKeyFile *kf, const gchar *path, const gchar *group, const gchar *key,
-		      gboolean *value, GError **error)
+bdfud_config_get_bool(GKeyFile *kf,
+		      const gchar *path,
+		      const gchar *group,
+		      const gchar *key,
+		      gboolean *value,
+		      GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
 	gboolean v;
@@ -97,8 +133,13 @@ bdfud_config_get_bool(GKeyFile *kf, const gchar *path, const gchar *group, const
 		return TRUE;
 	v = g_key_file_get_boolean(kf, group, key, &error_local);
 	if (error_local != NULL) {
-		g_set_error(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT,
-			    "%s: [%s] %s must be true or false", path, group, key);
+		g_set_error(error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_INVALID_ARGUMENT,
+			    "%s: [%s] %s must be true or false",
+			    path,
+			    group,
+			    key);
 		return FALSE;
 	}
 	*value = v;
@@ -115,7 +156,11 @@ bdfud_config_load(BdfudConfig *config, const gchar *path, GError **error)
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error_local)) {
 		if (g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
 			return TRUE;
-		g_set_error(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT, "%s: %s", path,
+		g_set_error(error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_INVALID_ARGUMENT,
+			    "%s: %s",
+			    path,
 			    error_local->message);
 		return FALSE;
 	}
@@ -124,8 +169,11 @@ bdfud_config_load(BdfudConfig *config, const gchar *path, GError **error)
 	if (g_key_file_has_key(kf, "daemon", "backend", NULL)) {
 		g_autofree gchar *backend = g_key_file_get_string(kf, "daemon", "backend", NULL);
 		if (g_strcmp0(backend, "bluez") != 0 && g_strcmp0(backend, "sim") != 0) {
-			g_set_error(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT,
-				    "%s: [daemon] backend must be bluez or sim", path);
+			g_set_error(error,
+				    BDFU_ERROR,
+				    BDFU_ERROR_INVALID_ARGUMENT,
+				    "%s: [daemon] backend must be bluez or sim",
+				    path);
 			return FALSE;
 		}
 		g_free(config->backend);
@@ -143,8 +191,8 @@ bdfud_config_load(BdfudConfig *config, const gchar *path, GError **error)
 		g_strfreev(config->adapters);
 		config->adapters = g_key_file_get_string_list(kf, "daemon", "adapters", NULL, NULL);
 	}
-	if (!bdfud_config_get_bool(kf, path, "daemon", "sim-realtime", &config->sim_realtime,
-				   error) ||
+	if (!bdfud_config_get_bool(
+		kf, path, "daemon", "sim-realtime", &config->sim_realtime, error) ||
 	    !bdfud_config_get_bool(kf, path, "daemon", "polkit", &config->polkit, error))
 		return FALSE;
 
@@ -161,8 +209,8 @@ bdfud_config_load(BdfudConfig *config, const gchar *path, GError **error)
 		return FALSE;
 	config->max_results = (guint)v;
 	v = config->max_package;
-	if (!bdfud_config_get_uint(kf, path, "daemon", "max-package-size", 1024,
-				   256 * 1024 * 1024, &v, error))
+	if (!bdfud_config_get_uint(
+		kf, path, "daemon", "max-package-size", 1024, 256 * 1024 * 1024, &v, error))
 		return FALSE;
 	config->max_package = (gsize)v;
 
@@ -186,8 +234,7 @@ bdfud_config_load(BdfudConfig *config, const gchar *path, GError **error)
 	if (!bdfud_config_get_uint(kf, path, "update", "response-timeout", 1, 600, &v, error))
 		return FALSE;
 	config->update.response_timeout_ms = (guint)v * 1000;
-	return bdfud_config_get_bool(kf, path, "update", "resume", &config->update.resume,
-				     error) &&
-	       bdfud_config_get_bool(kf, path, "update", "verify-boot",
-				     &config->update.verify_boot, error);
+	return bdfud_config_get_bool(kf, path, "update", "resume", &config->update.resume, error) &&
+	       bdfud_config_get_bool(
+		   kf, path, "update", "verify-boot", &config->update.verify_boot, error);
 }

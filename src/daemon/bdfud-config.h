@@ -12,13 +12,13 @@ typedef struct {
 	gchar *backend;	    /* [daemon] backend = bluez | sim */
 	gchar *sim_profile; /* [daemon] sim-profile */
 	gboolean sim_realtime;
-	gchar **adapters;    /* [daemon] adapters = hci0;hci1 (NULL = the default adapter) */
-	guint max_parallel;  /* [daemon] max-parallel: connections at once per adapter (4) */
-	gchar *state_dir;    /* [daemon] state-directory (/var/lib/bluedfu) */
-	gboolean polkit;     /* [daemon] polkit = true: check io.github.bluedfu.update */
-	guint linger_ms;     /* [daemon] job-linger: finished jobs stay on the bus (10 s) */
-	guint max_results;   /* [daemon] max-results kept in the result log (500) */
-	gsize max_package;   /* [daemon] max-package-size in bytes (64 MiB) */
+	gchar **adapters;	  /* [daemon] adapters = hci0;hci1 (NULL = the default adapter) */
+	guint max_parallel;	  /* [daemon] max-parallel: connections at once per adapter (4) */
+	gchar *state_dir;	  /* [daemon] state-directory (/var/lib/bluedfu) */
+	gboolean polkit;	  /* [daemon] polkit = true: check io.github.bluedfu.update */
+	guint linger_ms;	  /* [daemon] job-linger: finished jobs stay on the bus (10 s) */
+	guint max_results;	  /* [daemon] max-results kept in the result log (500) */
+	gsize max_package;	  /* [daemon] max-package-size in bytes (64 MiB) */
 	BdfuUpdateOptions update; /* [update] prn, retries, scan-timeout, boot-timeout, ... */
 } BdfudConfig;
 

@@ -97,13 +97,17 @@ bdfud_job_flush_properties(BdfudJob *self)
 	g_variant_builder_init(&changed, G_VARIANT_TYPE_VARDICT);
 	g_hash_table_iter_init(&iter, self->changed);
 	while (g_hash_table_iter_next(&iter, &key, NULL))
-		g_variant_builder_add(&changed, "{sv}", (const gchar *)key,
-				      bdfud_job_get_property_value(self, key));
+		g_variant_builder_add(
+		    &changed, "{sv}", (const gchar *)key, bdfud_job_get_property_value(self, key));
 	g_hash_table_remove_all(self->changed);
-	g_dbus_connection_emit_signal(self->bus, NULL, self->path,
-				      "org.freedesktop.DBus.Properties", "PropertiesChanged",
-				      g_variant_new("(sa{sv}as)", BDFU_DBUS_JOB_IFACE, &changed, NULL),
-				      NULL);
+	g_dbus_connection_emit_signal(
+	    self->bus,
+	    NULL,
+	    self->path,
+	    "org.freedesktop.DBus.Properties",
+	    "PropertiesChanged",
+	    g_variant_new("(sa{sv}as)", BDFU_DBUS_JOB_IFACE, &changed, NULL),
+	    NULL);
 }
 
 static gboolean
@@ -125,8 +129,8 @@ bdfud_job_changed(BdfudJob *self, const gchar *name, gboolean now)
 		return;
 	}
 	if (self->changed_timer == 0)
-		self->changed_timer = g_timeout_add(BDFUD_JOB_PROPERTIES_INTERVAL_MS,
-						    bdfud_job_changed_timer_cb, self);
+		self->changed_timer = g_timeout_add(
+		    BDFUD_JOB_PROPERTIES_INTERVAL_MS, bdfud_job_changed_timer_cb, self);
 }
 
 static void
@@ -149,8 +153,13 @@ bdfud_job_emit_event(BdfudJob *self, const gchar *name, GVariant *data)
 {
 	if (self->registration_id == 0)
 		return;
-	g_dbus_connection_emit_signal(self->bus, NULL, self->path, BDFU_DBUS_JOB_IFACE, "Event",
-				      g_variant_new("(s@a{sv})", name, data), NULL);
+	g_dbus_connection_emit_signal(self->bus,
+				      NULL,
+				      self->path,
+				      BDFU_DBUS_JOB_IFACE,
+				      "Event",
+				      g_variant_new("(s@a{sv})", name, data),
+				      NULL);
 }
 
 static void
@@ -208,10 +217,10 @@ bdfud_job_finish(BdfudJob *self, const GError *error)
 	self->result = g_strdup(bdfu_update_outcome_from_error(error));
 	self->exit_code = bdfu_error_to_exit_code(error);
 	if (error != NULL) {
-		self->error_name = g_strdup_printf(BDFU_DBUS_ERROR_PREFIX "%s",
-						   error->domain == BDFU_ERROR
-						       ? bdfu_error_to_string((BdfuError)error->code)
-						       : "Failed");
+		self->error_name = g_strdup_printf(
+		    BDFU_DBUS_ERROR_PREFIX "%s",
+		    error->domain == BDFU_ERROR ? bdfu_error_to_string((BdfuError)error->code)
+						: "Failed");
 		self->error_message = g_strdup(error->message);
 	}
 	self->state = "finished";
@@ -224,8 +233,8 @@ bdfud_job_finish(BdfudJob *self, const GError *error)
 	result.finished = g_get_real_time() / G_USEC_PER_SEC;
 	/* the result is on disk before the journal entry goes: a job never silently vanishes */
 	if (!bdfud_journal_add_result(self->journal, &result, &error_local))
-		g_warning("job %u: cannot record its result: %s", self->entry->id,
-			  error_local->message);
+		g_warning(
+		    "job %u: cannot record its result: %s", self->entry->id, error_local->message);
 	else
 		bdfud_journal_remove(self->journal, self->entry->id);
 
@@ -235,8 +244,12 @@ bdfud_job_finish(BdfudJob *self, const GError *error)
 	bdfud_job_changed(self, "ErrorMessage", FALSE);
 	bdfud_job_changed(self, "BytesSent", FALSE);
 	bdfud_job_changed(self, "State", TRUE);
-	g_message("job %u (%s): %s%s%s", self->entry->id, self->entry->target, self->result,
-		  error != NULL ? ": " : "", error != NULL ? error->message : "");
+	g_message("job %u (%s): %s%s%s",
+		  self->entry->id,
+		  self->entry->target,
+		  self->result,
+		  error != NULL ? ": " : "",
+		  error != NULL ? error->message : "");
 	g_signal_emit(self, signals[SIGNAL_FINISHED], 0);
 }
 
@@ -273,14 +286,16 @@ bdfud_job_start(BdfudJob *self, BdfuBackend *backend, gboolean resumed)
 	if (resumed) {
 		GVariantBuilder builder;
 		g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
-		g_variant_builder_add(&builder, "{sv}", "message",
+		g_variant_builder_add(&builder,
+				      "{sv}",
+				      "message",
 				      g_variant_new_string("bluedfud restarted: resuming the job "
 							   "from what the device has verified"));
 		g_variant_builder_add(&builder, "{sv}", "part", g_variant_new_uint32(e->part + 1));
 		bdfud_job_emit_event(self, "job-resumed", g_variant_builder_end(&builder));
 	}
-	bdfu_update_job_run_async(self->job, self->cancellable, bdfud_job_done_cb,
-				  g_object_ref(self));
+	bdfu_update_job_run_async(
+	    self->job, self->cancellable, bdfud_job_done_cb, g_object_ref(self));
 }
 
 void
@@ -293,34 +308,45 @@ bdfud_job_cancel(BdfudJob *self)
 		g_cancellable_cancel(self->cancellable);
 		return;
 	}
-	error = g_error_new_literal(BDFU_ERROR, BDFU_ERROR_CANCELLED,
-				    "the update was cancelled before it started");
+	error = g_error_new_literal(
+	    BDFU_ERROR, BDFU_ERROR_CANCELLED, "the update was cancelled before it started");
 	bdfud_job_finish(self, error);
 }
 
 static void
-bdfud_job_method_call(GDBusConnection *connection, const gchar *sender,
-		      const gchar *object_path, const gchar *interface_name,
-		      const gchar *method_name, GVariant *parameters,
-		      GDBusMethodInvocation *invocation, gpointer user_data)
+bdfud_job_method_call(GDBusConnection *connection,
+		      const gchar *sender,
+		      const gchar *object_path,
+		      const gchar *interface_name,
+		      const gchar *method_name,
+		      GVariant *parameters,
+		      GDBusMethodInvocation *invocation,
+		      gpointer user_data)
 {
 	BdfudJob *self = user_data;
 	if (g_strcmp0(method_name, "Cancel") == 0) {
 		g_signal_emit(self, signals[SIGNAL_CANCEL_REQUESTED], 0, invocation);
 		return;
 	}
-	g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
-					      "no method %s", method_name);
+	g_dbus_method_invocation_return_error(
+	    invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD, "no method %s", method_name);
 }
 
 static GVariant *
-bdfud_job_dbus_get_property(GDBusConnection *connection, const gchar *sender,
-			    const gchar *object_path, const gchar *interface_name,
-			    const gchar *property_name, GError **error, gpointer user_data)
+bdfud_job_dbus_get_property(GDBusConnection *connection,
+			    const gchar *sender,
+			    const gchar *object_path,
+			    const gchar *interface_name,
+			    const gchar *property_name,
+			    GError **error,
+			    gpointer user_data)
 {
 	GVariant *value = bdfud_job_get_property_value(user_data, property_name);
 	if (value == NULL)
-		g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "no property %s",
+		g_set_error(error,
+			    G_DBUS_ERROR,
+			    G_DBUS_ERROR_UNKNOWN_PROPERTY,
+			    "no property %s",
 			    property_name);
 	return value;
 }
@@ -333,9 +359,14 @@ static const GDBusInterfaceVTable bdfud_job_vtable = {
 gboolean
 bdfud_job_export(BdfudJob *self, GError **error)
 {
-	self->registration_id = g_dbus_connection_register_object(
-	    self->bus, self->path, bdfud_introspect_get_interface(BDFU_DBUS_JOB_IFACE),
-	    &bdfud_job_vtable, self, NULL, error);
+	self->registration_id =
+	    g_dbus_connection_register_object(self->bus,
+					      self->path,
+					      bdfud_introspect_get_interface(BDFU_DBUS_JOB_IFACE),
+					      &bdfud_job_vtable,
+					      self,
+					      NULL,
+					      error);
 	return self->registration_id != 0;
 }
 
@@ -398,12 +429,25 @@ bdfud_job_class_init(BdfudJobClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	object_class->finalize = bdfud_job_finalize;
-	signals[SIGNAL_FINISHED] = g_signal_new("finished", G_TYPE_FROM_CLASS(klass),
-						G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-						G_TYPE_NONE, 0);
-	signals[SIGNAL_CANCEL_REQUESTED] =
-	    g_signal_new("cancel-requested", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
-			 NULL, NULL, G_TYPE_NONE, 1, G_TYPE_DBUS_METHOD_INVOCATION);
+	signals[SIGNAL_FINISHED] = g_signal_new("finished",
+						G_TYPE_FROM_CLASS(klass),
+						G_SIGNAL_RUN_LAST,
+						0,
+						NULL,
+						NULL,
+						NULL,
+						G_TYPE_NONE,
+						0);
+	signals[SIGNAL_CANCEL_REQUESTED] = g_signal_new("cancel-requested",
+							G_TYPE_FROM_CLASS(klass),
+							G_SIGNAL_RUN_LAST,
+							0,
+							NULL,
+							NULL,
+							NULL,
+							G_TYPE_NONE,
+							1,
+							G_TYPE_DBUS_METHOD_INVOCATION);
 }
 
 static void
@@ -415,8 +459,12 @@ bdfud_job_init(BdfudJob *self)
 }
 
 BdfudJob *
-bdfud_job_new(GDBusConnection *bus, BdfudJournal *journal, BdfudJournalEntry *entry,
-	      GBytes *zip, guint n_parts, guint64 bytes_total)
+bdfud_job_new(GDBusConnection *bus,
+	      BdfudJournal *journal,
+	      BdfudJournalEntry *entry,
+	      GBytes *zip,
+	      guint n_parts,
+	      guint64 bytes_total)
 {
 	BdfudJob *self = g_object_new(BDFUD_TYPE_JOB, NULL);
 	self->bus = g_object_ref(bus);

@@ -18,8 +18,12 @@ G_DECLARE_FINAL_TYPE(BdfudJob, bdfud_job, BDFUD, JOB, GObject)
 
 /* `entry` is taken; the job journals itself from now on */
 BdfudJob *
-bdfud_job_new(GDBusConnection *bus, BdfudJournal *journal, BdfudJournalEntry *entry,
-	      GBytes *zip, guint n_parts, guint64 bytes_total);
+bdfud_job_new(GDBusConnection *bus,
+	      BdfudJournal *journal,
+	      BdfudJournalEntry *entry,
+	      GBytes *zip,
+	      guint n_parts,
+	      guint64 bytes_total);
 /* exports the object at BDFU_DBUS_JOB_PREFIX + id */
 gboolean
 bdfud_job_export(BdfudJob *self, GError **error);

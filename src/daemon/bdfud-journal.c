@@ -51,8 +51,12 @@ bdfud_journal_mkdir(const gchar *path, GError **error)
 {
 	if (g_mkdir_with_parents(path, 0700) != 0) {
 		int errsv = errno;
-		g_set_error(error, BDFU_ERROR, BDFU_ERROR_FAILED,
-			    "cannot create the state directory %s: %s", path, g_strerror(errsv));
+		g_set_error(error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_FAILED,
+			    "cannot create the state directory %s: %s",
+			    path,
+			    g_strerror(errsv));
 		return FALSE;
 	}
 	return TRUE;
@@ -168,8 +172,7 @@ bdfud_journal_next_id(BdfudJournal *journal)
 }
 
 gboolean
-bdfud_journal_store_package(BdfudJournal *journal, const gchar *digest, GBytes *zip,
-			    GError **error)
+bdfud_journal_store_package(BdfudJournal *journal, const gchar *digest, GBytes *zip, GError **error)
 {
 	g_autofree gchar *path = bdfud_journal_package_path(journal, digest);
 	gsize len = 0;
@@ -182,9 +185,11 @@ bdfud_journal_store_package(BdfudJournal *journal, const gchar *digest, GBytes *
 	}
 	if (g_file_test(path, G_FILE_TEST_EXISTS))
 		return TRUE;
-	if (!g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
-				      0600, &error_local)) {
-		g_set_error(error, BDFU_ERROR, BDFU_ERROR_FAILED,
+	if (!g_file_set_contents_full(
+		path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error_local)) {
+		g_set_error(error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_FAILED,
 			    "cannot keep the package in the state directory: %s",
 			    error_local->message);
 		return FALSE;
@@ -243,8 +248,8 @@ bdfud_journal_write(BdfudJournal *journal, const BdfudJournalEntry *entry, GErro
 	g_key_file_set_uint64(kf, "options", "response-timeout", o->response_timeout_ms);
 	g_key_file_set_boolean(kf, "options", "verbose", o->verbose);
 	data = g_key_file_to_data(kf, &len, NULL);
-	return g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
-					0600, error);
+	return g_file_set_contents_full(
+	    path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
 static BdfudJournalEntry *
@@ -374,8 +379,8 @@ bdfud_journal_add_result(BdfudJournal *journal, const BdfudResult *result, GErro
 	out = g_file_append_to(file, G_FILE_CREATE_PRIVATE, NULL, error);
 	if (out == NULL)
 		return FALSE;
-	return g_output_stream_write_all(G_OUTPUT_STREAM(out), line, strlen(line), NULL, NULL,
-					 error) &&
+	return g_output_stream_write_all(
+		   G_OUTPUT_STREAM(out), line, strlen(line), NULL, NULL, error) &&
 	       g_output_stream_close(G_OUTPUT_STREAM(out), NULL, error);
 }
 

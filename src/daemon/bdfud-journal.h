@@ -20,8 +20,8 @@ typedef struct {
 	gchar *dfu_address; /* where its bootloader was last seen, NULL before */
 	gchar *digest;	    /* package SHA-256, hex */
 	gchar *adapter;
-	guint part;	    /* 0-based image being sent */
-	guint64 verified;   /* bytes of that image the device has verified */
+	guint part;		/* 0-based image being sent */
+	guint64 verified;	/* bytes of that image the device has verified */
 	gboolean in_bootloader; /* the device was left in DFU mode by this job */
 	BdfuUpdateOptions options;
 } BdfudJournalEntry;
@@ -55,7 +55,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BdfudJournal, bdfud_journal_free)
 guint
 bdfud_journal_next_id(BdfudJournal *journal);
 gboolean
-bdfud_journal_store_package(BdfudJournal *journal, const gchar *digest, GBytes *zip,
+bdfud_journal_store_package(BdfudJournal *journal,
+			    const gchar *digest,
+			    GBytes *zip,
 			    GError **error);
 GBytes *
 bdfud_journal_load_package(BdfudJournal *journal, const gchar *digest, GError **error);

@@ -22,7 +22,7 @@
 typedef struct {
 	gchar *adapter;
 	BdfuBackend *backend;
-	GQueue waiting; /* BdfudJob*, not owned */
+	GQueue waiting;	     /* BdfudJob*, not owned */
 	GHashTable *running; /* BdfudJob* set, not owned */
 } BdfudQueue;
 
@@ -31,8 +31,8 @@ struct _BdfudManager {
 	GDBusConnection *bus;
 	const BdfudConfig *config;
 	BdfudJournal *journal;
-	GPtrArray *queues;  /* BdfudQueue*, the first is the default */
-	GHashTable *jobs;   /* id → BdfudJob* (owned) */
+	GPtrArray *queues; /* BdfudQueue*, the first is the default */
+	GHashTable *jobs;  /* id → BdfudJob* (owned) */
 	guint registration_id;
 };
 
@@ -105,11 +105,14 @@ bdfud_manager_job_finished_cb(BdfudJob *job, gpointer user_data)
 		g_queue_remove(&queue->waiting, job);
 		g_hash_table_remove(queue->running, job);
 	}
-	g_dbus_connection_emit_signal(self->bus, NULL, BDFU_DBUS_PATH, BDFU_DBUS_MANAGER_IFACE,
-				      "JobRemoved",
-				      g_variant_new("(os)", bdfud_job_get_path(job),
-						    bdfud_job_get_result(job)),
-				      NULL);
+	g_dbus_connection_emit_signal(
+	    self->bus,
+	    NULL,
+	    BDFU_DBUS_PATH,
+	    BDFU_DBUS_MANAGER_IFACE,
+	    "JobRemoved",
+	    g_variant_new("(os)", bdfud_job_get_path(job), bdfud_job_get_result(job)),
+	    NULL);
 	/* late watchers can still read the Result for a while */
 	linger->manager = g_object_ref(self);
 	linger->id = bdfud_job_get_id(job);
@@ -134,7 +137,8 @@ bdfud_manager_cancel_auth_cb(GObject *source, GAsyncResult *res, gpointer user_d
 }
 
 static void
-bdfud_manager_job_cancel_requested_cb(BdfudJob *job, GDBusMethodInvocation *invocation,
+bdfud_manager_job_cancel_requested_cb(BdfudJob *job,
+				      GDBusMethodInvocation *invocation,
 				      gpointer user_data)
 {
 	BdfudManager *self = user_data;
@@ -143,17 +147,24 @@ bdfud_manager_job_cancel_requested_cb(BdfudJob *job, GDBusMethodInvocation *invo
 		g_dbus_method_invocation_return_value(invocation, NULL);
 		return;
 	}
-	g_object_set_data_full(G_OBJECT(invocation), "bdfud-job", g_object_ref(job),
-			       g_object_unref);
-	bdfud_polkit_check_async(self->bus, g_dbus_method_invocation_get_sender(invocation),
-				 BDFU_POLKIT_ACTION_UPDATE, NULL, bdfud_manager_cancel_auth_cb,
+	g_object_set_data_full(
+	    G_OBJECT(invocation), "bdfud-job", g_object_ref(job), g_object_unref);
+	bdfud_polkit_check_async(self->bus,
+				 g_dbus_method_invocation_get_sender(invocation),
+				 BDFU_POLKIT_ACTION_UPDATE,
+				 NULL,
+				 bdfud_manager_cancel_auth_cb,
 				 g_object_ref(invocation));
 }
 
 /* takes `entry`; queues the job behind the others of its adapter */
 static BdfudJob *
-bdfud_manager_add_job(BdfudManager *self, BdfudJournalEntry *entry, GBytes *zip,
-		      const BdfuPackage *package, gboolean resumed, GError **error)
+bdfud_manager_add_job(BdfudManager *self,
+		      BdfudJournalEntry *entry,
+		      GBytes *zip,
+		      const BdfuPackage *package,
+		      gboolean resumed,
+		      GError **error)
 {
 	BdfudQueue *queue = bdfud_manager_find_queue(self, entry->adapter);
 	guint64 total = 0;
@@ -164,8 +175,11 @@ bdfud_manager_add_job(BdfudManager *self, BdfudJournalEntry *entry, GBytes *zip,
 		total += g_bytes_get_size(part->bin);
 	}
 	if (queue == NULL) {
-		g_set_error(error, BDFU_ERROR, BDFU_ERROR_NOT_FOUND,
-			    "bluedfud does not manage adapter %s", entry->adapter);
+		g_set_error(error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_NOT_FOUND,
+			    "bluedfud does not manage adapter %s",
+			    entry->adapter);
 		bdfud_journal_entry_free(entry);
 		return NULL;
 	}
@@ -178,11 +192,15 @@ bdfud_manager_add_job(BdfudManager *self, BdfudJournalEntry *entry, GBytes *zip,
 	}
 	g_object_set_data(G_OBJECT(job), "resumed", GINT_TO_POINTER(resumed));
 	g_signal_connect(job, "finished", G_CALLBACK(bdfud_manager_job_finished_cb), self);
-	g_signal_connect(job, "cancel-requested",
-			 G_CALLBACK(bdfud_manager_job_cancel_requested_cb), self);
+	g_signal_connect(
+	    job, "cancel-requested", G_CALLBACK(bdfud_manager_job_cancel_requested_cb), self);
 	g_hash_table_insert(self->jobs, GUINT_TO_POINTER(bdfud_job_get_id(job)), job);
-	g_dbus_connection_emit_signal(self->bus, NULL, BDFU_DBUS_PATH, BDFU_DBUS_MANAGER_IFACE,
-				      "JobAdded", g_variant_new("(o)", bdfud_job_get_path(job)),
+	g_dbus_connection_emit_signal(self->bus,
+				      NULL,
+				      BDFU_DBUS_PATH,
+				      BDFU_DBUS_MANAGER_IFACE,
+				      "JobAdded",
+				      g_variant_new("(o)", bdfud_job_get_path(job)),
 				      NULL);
 	g_queue_push_tail(&queue->waiting, job);
 	return job;
@@ -240,14 +258,20 @@ bdfud_read_package_fd(gint fd, gsize max, GError **error)
 	gsize done = 0;
 
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		g_set_error_literal(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT,
+		g_set_error_literal(error,
+				    BDFU_ERROR,
+				    BDFU_ERROR_INVALID_ARGUMENT,
 				    "the package must be passed as a regular file or a memfd");
 		return NULL;
 	}
 	if ((guint64)st.st_size > max) {
-		g_set_error(error, BDFU_ERROR, BDFU_ERROR_BAD_PACKAGE,
+		g_set_error(error,
+			    BDFU_ERROR,
+			    BDFU_ERROR_BAD_PACKAGE,
 			    "the package is %" G_GUINT64_FORMAT " bytes: over the %" G_GSIZE_FORMAT
-			    " byte limit (max-package-size)", (guint64)st.st_size, max);
+			    " byte limit (max-package-size)",
+			    (guint64)st.st_size,
+			    max);
 		return NULL;
 	}
 	buf = g_malloc(MAX(st.st_size, 1));
@@ -256,7 +280,9 @@ bdfud_read_package_fd(gint fd, gsize max, GError **error)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			g_set_error(error, BDFU_ERROR, BDFU_ERROR_BAD_PACKAGE,
+			g_set_error(error,
+				    BDFU_ERROR,
+				    BDFU_ERROR_BAD_PACKAGE,
 				    "cannot read the package descriptor: %s",
 				    n < 0 ? g_strerror(errno) : "it is shorter than it says");
 			return NULL;
@@ -315,15 +341,18 @@ bdfud_start_request_scan_cb(GObject *source, GAsyncResult *res, gpointer user_da
 		req->error = g_steal_pointer(&error);
 	for (guint i = 0; devices != NULL && i < devices->len; i++) {
 		BdfuDeviceInfo *info = g_ptr_array_index(devices, i);
-		if (!g_ptr_array_find_with_equal_func(req->expanded, info->address, g_str_equal,
-						      NULL))
+		if (!g_ptr_array_find_with_equal_func(
+			req->expanded, info->address, g_str_equal, NULL))
 			g_ptr_array_add(req->expanded, g_strdup(info->address));
 	}
 	if (devices != NULL && devices->len == 0 && req->error == NULL)
-		req->error = g_error_new(BDFU_ERROR, BDFU_ERROR_NOT_FOUND,
+		req->error = g_error_new(BDFU_ERROR,
+					 BDFU_ERROR_NOT_FOUND,
 					 "no device matching the glob was seen advertising within "
-					 "%u s%s%s", req->update.scan_timeout_ms / 1000,
-					 glob != NULL ? ": " : "", glob != NULL ? glob : "");
+					 "%u s%s%s",
+					 req->update.scan_timeout_ms / 1000,
+					 glob != NULL ? ": " : "",
+					 glob != NULL ? glob : "");
 	if (--req->scans_pending == 0)
 		bdfud_start_request_create_jobs(req);
 }
@@ -349,8 +378,12 @@ bdfud_start_request_expand(BdfudStartRequest *req)
 		if (strpbrk(req->targets[i], "*?[") == NULL)
 			continue;
 		filter.name_glob = req->targets[i];
-		bdfu_backend_scan_async(req->queue->backend, &filter, req->update.scan_timeout_ms,
-					NULL, bdfud_start_request_scan_cb, req);
+		bdfu_backend_scan_async(req->queue->backend,
+					&filter,
+					req->update.scan_timeout_ms,
+					NULL,
+					bdfud_start_request_scan_cb,
+					req);
 	}
 }
 
@@ -389,9 +422,11 @@ bdfud_start_request_authorized(BdfudStartRequest *req)
 	}
 	req->queue = bdfud_manager_find_queue(self, adapter);
 	if (req->queue == NULL) {
-		bdfud_start_request_fail(req, g_error_new(BDFU_ERROR, BDFU_ERROR_NOT_FOUND,
-							  "bluedfud does not manage adapter %s",
-							  adapter));
+		bdfud_start_request_fail(req,
+					 g_error_new(BDFU_ERROR,
+						     BDFU_ERROR_NOT_FOUND,
+						     "bluedfud does not manage adapter %s",
+						     adapter));
 		return;
 	}
 	bdfud_start_request_expand(req);
@@ -410,7 +445,8 @@ bdfud_start_request_auth_cb(GObject *source, GAsyncResult *res, gpointer user_da
 }
 
 static void
-bdfud_manager_start_update(BdfudManager *self, GVariant *parameters,
+bdfud_manager_start_update(BdfudManager *self,
+			   GVariant *parameters,
 			   GDBusMethodInvocation *invocation)
 {
 	BdfudStartRequest *req = g_new0(BdfudStartRequest, 1);
@@ -424,9 +460,10 @@ bdfud_manager_start_update(BdfudManager *self, GVariant *parameters,
 	req->fd = -1;
 	g_variant_get(parameters, "(h^as@a{sv})", &handle, &req->targets, &req->options);
 	if (fds == NULL || handle < 0 || handle >= g_unix_fd_list_get_length(fds)) {
-		bdfud_start_request_fail(req, g_error_new_literal(BDFU_ERROR,
-								  BDFU_ERROR_INVALID_ARGUMENT,
-								  "no package descriptor was passed"));
+		bdfud_start_request_fail(req,
+					 g_error_new_literal(BDFU_ERROR,
+							     BDFU_ERROR_INVALID_ARGUMENT,
+							     "no package descriptor was passed"));
 		return;
 	}
 	req->fd = g_unix_fd_list_get(fds, handle, &error);
@@ -435,20 +472,26 @@ bdfud_manager_start_update(BdfudManager *self, GVariant *parameters,
 		return;
 	}
 	if (req->targets[0] == NULL || g_strv_length(req->targets) > 1024) {
-		bdfud_start_request_fail(req, g_error_new_literal(BDFU_ERROR,
-								  BDFU_ERROR_INVALID_ARGUMENT,
-								  "give from 1 to 1024 targets"));
+		bdfud_start_request_fail(req,
+					 g_error_new_literal(BDFU_ERROR,
+							     BDFU_ERROR_INVALID_ARGUMENT,
+							     "give from 1 to 1024 targets"));
 		return;
 	}
 	if (!self->config->polkit) {
 		bdfud_start_request_authorized(req);
 		return;
 	}
-	bdfud_polkit_check_async(self->bus, g_dbus_method_invocation_get_sender(invocation),
-				 BDFU_POLKIT_ACTION_UPDATE, NULL, bdfud_start_request_auth_cb, req);
+	bdfud_polkit_check_async(self->bus,
+				 g_dbus_method_invocation_get_sender(invocation),
+				 BDFU_POLKIT_ACTION_UPDATE,
+				 NULL,
+				 bdfud_start_request_auth_cb,
+				 req);
 }
 
-/* Scan, ListJobs, ListResults ---------------------------------------------------------------------- */
+/* Scan, ListJobs, ListResults
+ * ---------------------------------------------------------------------- */
 
 static void
 bdfud_manager_scan_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -467,14 +510,20 @@ bdfud_manager_scan_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		BdfuDeviceInfo *info = g_ptr_array_index(devices, i);
 		g_variant_builder_open(&out, G_VARIANT_TYPE_VARDICT);
 		g_variant_builder_add(&out, "{sv}", "address", g_variant_new_string(info->address));
-		g_variant_builder_add(&out, "{sv}", "name",
+		g_variant_builder_add(&out,
+				      "{sv}",
+				      "name",
 				      g_variant_new_string(info->name != NULL ? info->name : ""));
 		g_variant_builder_add(&out, "{sv}", "rssi", g_variant_new_int16(info->rssi));
-		g_variant_builder_add(&out, "{sv}", "mode",
+		g_variant_builder_add(&out,
+				      "{sv}",
+				      "mode",
 				      g_variant_new_string(bdfu_device_mode_to_string(info->mode)));
-		g_variant_builder_add(&out, "{sv}", "adapter",
-				      g_variant_new_string(info->adapter != NULL ? info->adapter
-										 : ""));
+		g_variant_builder_add(
+		    &out,
+		    "{sv}",
+		    "adapter",
+		    g_variant_new_string(info->adapter != NULL ? info->adapter : ""));
 		g_variant_builder_close(&out);
 	}
 	g_dbus_method_invocation_return_value(invocation, g_variant_new("(aa{sv})", &out));
@@ -495,13 +544,18 @@ bdfud_manager_scan(BdfudManager *self, GVariant *parameters, GDBusMethodInvocati
 	g_variant_lookup(options, "adapter", "&s", &adapter);
 	queue = bdfud_manager_find_queue(self, adapter);
 	if (queue == NULL || timeout == 0 || timeout > 120000) {
-		g_dbus_method_invocation_return_error(invocation, BDFU_ERROR,
-						      BDFU_ERROR_INVALID_ARGUMENT,
-						      queue == NULL ? "unknown adapter"
-								    : "timeout must be 1..120000 ms");
+		g_dbus_method_invocation_return_error(
+		    invocation,
+		    BDFU_ERROR,
+		    BDFU_ERROR_INVALID_ARGUMENT,
+		    queue == NULL ? "unknown adapter" : "timeout must be 1..120000 ms");
 		return;
 	}
-	bdfu_backend_scan_async(queue->backend, &filter, timeout, NULL, bdfud_manager_scan_cb,
+	bdfu_backend_scan_async(queue->backend,
+				&filter,
+				timeout,
+				NULL,
+				bdfud_manager_scan_cb,
 				g_object_ref(invocation));
 }
 
@@ -541,13 +595,19 @@ bdfud_manager_list_results(BdfudManager *self)
 		BdfudResult *r = g_ptr_array_index(results, i);
 		g_variant_builder_open(&out, G_VARIANT_TYPE_VARDICT);
 		g_variant_builder_add(&out, "{sv}", "id", g_variant_new_uint32(r->id));
-		g_variant_builder_add(&out, "{sv}", "target",
+		g_variant_builder_add(&out,
+				      "{sv}",
+				      "target",
 				      g_variant_new_string(r->target != NULL ? r->target : ""));
-		g_variant_builder_add(&out, "{sv}", "address",
+		g_variant_builder_add(&out,
+				      "{sv}",
+				      "address",
 				      g_variant_new_string(r->address != NULL ? r->address : ""));
 		g_variant_builder_add(&out, "{sv}", "result", g_variant_new_string(r->result));
 		g_variant_builder_add(&out, "{sv}", "exit-code", g_variant_new_int32(r->exit_code));
-		g_variant_builder_add(&out, "{sv}", "message",
+		g_variant_builder_add(&out,
+				      "{sv}",
+				      "message",
 				      g_variant_new_string(r->message != NULL ? r->message : ""));
 		g_variant_builder_add(&out, "{sv}", "finished", g_variant_new_int64(r->finished));
 		g_variant_builder_close(&out);
@@ -556,10 +616,14 @@ bdfud_manager_list_results(BdfudManager *self)
 }
 
 static void
-bdfud_manager_method_call(GDBusConnection *connection, const gchar *sender,
-			  const gchar *object_path, const gchar *interface_name,
-			  const gchar *method_name, GVariant *parameters,
-			  GDBusMethodInvocation *invocation, gpointer user_data)
+bdfud_manager_method_call(GDBusConnection *connection,
+			  const gchar *sender,
+			  const gchar *object_path,
+			  const gchar *interface_name,
+			  const gchar *method_name,
+			  GVariant *parameters,
+			  GDBusMethodInvocation *invocation,
+			  gpointer user_data)
 {
 	BdfudManager *self = user_data;
 	if (g_strcmp0(method_name, "StartUpdate") == 0)
@@ -571,20 +635,26 @@ bdfud_manager_method_call(GDBusConnection *connection, const gchar *sender,
 	else if (g_strcmp0(method_name, "ListResults") == 0)
 		g_dbus_method_invocation_return_value(invocation, bdfud_manager_list_results(self));
 	else
-		g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR,
-						      G_DBUS_ERROR_UNKNOWN_METHOD, "no method %s",
+		g_dbus_method_invocation_return_error(invocation,
+						      G_DBUS_ERROR,
+						      G_DBUS_ERROR_UNKNOWN_METHOD,
+						      "no method %s",
 						      method_name);
 }
 
 static GVariant *
-bdfud_manager_get_property(GDBusConnection *connection, const gchar *sender,
-			   const gchar *object_path, const gchar *interface_name,
-			   const gchar *property_name, GError **error, gpointer user_data)
+bdfud_manager_get_property(GDBusConnection *connection,
+			   const gchar *sender,
+			   const gchar *object_path,
+			   const gchar *interface_name,
+			   const gchar *property_name,
+			   GError **error,
+			   gpointer user_data)
 {
 	if (g_strcmp0(property_name, "Version") == 0)
 		return g_variant_new_string(BDFU_VERSION);
-	g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "no property %s",
-		    property_name);
+	g_set_error(
+	    error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "no property %s", property_name);
 	return NULL;
 }
 
@@ -593,7 +663,8 @@ static const GDBusInterfaceVTable bdfud_manager_vtable = {
     .get_property = bdfud_manager_get_property,
 };
 
-/* lifetime --------------------------------------------------------------------------------------- */
+/* lifetime ---------------------------------------------------------------------------------------
+ */
 
 /* journaled jobs whose daemon died: resumed from what the device has verified */
 static void
@@ -604,8 +675,8 @@ bdfud_manager_resume_journal(BdfudManager *self)
 	while (entries->len > 0) {
 		BdfudJournalEntry *entry = g_ptr_array_steal_index(entries, 0);
 		g_autoptr(GError) error = NULL;
-		g_autoptr(GBytes) zip = bdfud_journal_load_package(self->journal, entry->digest,
-								   &error);
+		g_autoptr(GBytes) zip =
+		    bdfud_journal_load_package(self->journal, entry->digest, &error);
 		g_autoptr(BdfuPackage) package =
 		    zip != NULL ? bdfu_package_new_from_bytes(zip, NULL, &error) : NULL;
 		if (package == NULL) {
@@ -616,16 +687,15 @@ bdfud_manager_resume_journal(BdfudManager *self)
 					      .exit_code = 1,
 					      .finished = g_get_real_time() / G_USEC_PER_SEC};
 			g_autofree gchar *msg = g_strdup_printf(
-			    "bluedfud restarted and the job's package is gone: %s",
-			    error->message);
+			    "bluedfud restarted and the job's package is gone: %s", error->message);
 			result.message = msg;
 			bdfud_journal_add_result(self->journal, &result, NULL);
 			bdfud_journal_remove(self->journal, entry->id);
 			bdfud_journal_entry_free(entry);
 			continue;
 		}
-		g_message("resuming job %u (%s) at part %u", entry->id, entry->target,
-			  entry->part + 1);
+		g_message(
+		    "resuming job %u (%s) at part %u", entry->id, entry->target, entry->part + 1);
 		if (bdfud_manager_add_job(self, entry, zip, package, TRUE, &error) == NULL)
 			g_warning("cannot resume a job: %s", error->message);
 	}
@@ -637,8 +707,13 @@ gboolean
 bdfud_manager_start(BdfudManager *self, GError **error)
 {
 	self->registration_id = g_dbus_connection_register_object(
-	    self->bus, BDFU_DBUS_PATH, bdfud_introspect_get_interface(BDFU_DBUS_MANAGER_IFACE),
-	    &bdfud_manager_vtable, self, NULL, error);
+	    self->bus,
+	    BDFU_DBUS_PATH,
+	    bdfud_introspect_get_interface(BDFU_DBUS_MANAGER_IFACE),
+	    &bdfud_manager_vtable,
+	    self,
+	    NULL,
+	    error);
 	if (self->registration_id == 0)
 		return FALSE;
 	bdfud_manager_resume_journal(self);
@@ -661,16 +736,16 @@ bdfud_queue_new(const BdfudConfig *config, const gchar *adapter, GError **error)
 {
 	BdfudQueue *queue = g_new0(BdfudQueue, 1);
 	if (g_strcmp0(config->backend, "sim") == 0)
-		queue->backend = bdfu_sim_backend_new(config->sim_profile, config->sim_realtime,
-						      error);
+		queue->backend =
+		    bdfu_sim_backend_new(config->sim_profile, config->sim_realtime, error);
 	else
 		queue->backend = bdfu_bluez_backend_new(adapter, error);
 	if (queue->backend == NULL) {
 		g_free(queue);
 		return NULL;
 	}
-	queue->adapter = g_strdup(adapter != NULL ? adapter
-						  : bdfu_backend_get_name(queue->backend));
+	queue->adapter =
+	    g_strdup(adapter != NULL ? adapter : bdfu_backend_get_name(queue->backend));
 	queue->running = g_hash_table_new(NULL, NULL);
 	g_queue_init(&queue->waiting);
 	return queue;

@@ -6,14 +6,20 @@
 static gboolean
 bdfud_options_type_error(const gchar *key, GVariant *value, const gchar *want, GError **error)
 {
-	g_set_error(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT,
-		    "option '%s' must be of type '%s', not '%s'", key, want,
+	g_set_error(error,
+		    BDFU_ERROR,
+		    BDFU_ERROR_INVALID_ARGUMENT,
+		    "option '%s' must be of type '%s', not '%s'",
+		    key,
+		    want,
 		    g_variant_get_type_string(value));
 	return FALSE;
 }
 
 gboolean
-bdfud_options_parse(GVariant *dict, BdfuUpdateOptions *options, const gchar **adapter,
+bdfud_options_parse(GVariant *dict,
+		    BdfuUpdateOptions *options,
+		    const gchar **adapter,
 		    GError **error)
 {
 	GVariantIter iter;
@@ -32,7 +38,9 @@ bdfud_options_parse(GVariant *dict, BdfuUpdateOptions *options, const gchar **ad
 				options->prn = v;
 			} else {
 				if (v != 0 && (v < 23 || v > 517)) {
-					g_set_error(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT,
+					g_set_error(error,
+						    BDFU_ERROR,
+						    BDFU_ERROR_INVALID_ARGUMENT,
 						    "mtu must be 23..517 (or 0 for the link's)");
 					return FALSE;
 				}
@@ -47,8 +55,11 @@ bdfud_options_parse(GVariant *dict, BdfuUpdateOptions *options, const gchar **ad
 			if (key[0] == 'r') {
 				options->retries = MIN(v, 100u);
 			} else if (v < 1000 || v > 600000) {
-				g_set_error(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT,
-					    "%s must be 1000..600000 ms", key);
+				g_set_error(error,
+					    BDFU_ERROR,
+					    BDFU_ERROR_INVALID_ARGUMENT,
+					    "%s must be 1000..600000 ms",
+					    key);
 				return FALSE;
 			} else if (key[0] == 's') {
 				options->scan_timeout_ms = v;
@@ -75,8 +86,11 @@ bdfud_options_parse(GVariant *dict, BdfuUpdateOptions *options, const gchar **ad
 			/* the pointer must outlive the iteration: take it from the dict */
 			g_variant_lookup(dict, "adapter", "&s", adapter);
 		} else {
-			g_set_error(error, BDFU_ERROR, BDFU_ERROR_INVALID_ARGUMENT,
-				    "unknown option '%s'", key);
+			g_set_error(error,
+				    BDFU_ERROR,
+				    BDFU_ERROR_INVALID_ARGUMENT,
+				    "unknown option '%s'",
+				    key);
 			return FALSE;
 		}
 	}

@@ -11,7 +11,9 @@ G_BEGIN_DECLS
  * "resume" b, "verify-boot" b, "force" b, "scan-timeout" u, "boot-timeout" u (ms),
  * "verbose" b, "adapter" s. An unknown key or a wrong type is BDFU_ERROR_INVALID_ARGUMENT. */
 gboolean
-bdfud_options_parse(GVariant *dict, BdfuUpdateOptions *options, const gchar **adapter,
+bdfud_options_parse(GVariant *dict,
+		    BdfuUpdateOptions *options,
+		    const gchar **adapter,
 		    GError **error);
 
 G_END_DECLS

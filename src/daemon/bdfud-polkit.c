@@ -17,7 +17,9 @@ bdfud_polkit_reply_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 	if (reply == NULL) {
 		g_dbus_error_strip_remote_error(error);
-		g_task_return_new_error(task, BDFU_ERROR, BDFU_ERROR_NOT_AUTHORIZED,
+		g_task_return_new_error(task,
+					BDFU_ERROR,
+					BDFU_ERROR_NOT_AUTHORIZED,
 					"cannot ask polkit whether you may update devices (%s).\n"
 					"Fix: make sure polkitd is running",
 					error->message);
@@ -25,7 +27,9 @@ bdfud_polkit_reply_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	g_variant_get(reply, "((bb@a{ss}))", &authorized, &challenge, NULL);
 	if (!authorized) {
-		g_task_return_new_error(task, BDFU_ERROR, BDFU_ERROR_NOT_AUTHORIZED,
+		g_task_return_new_error(task,
+					BDFU_ERROR,
+					BDFU_ERROR_NOT_AUTHORIZED,
 					"not authorized to update devices (polkit action %s).\n"
 					"Fix: run as root, or ask the administrator for a polkit "
 					"rule granting %s",

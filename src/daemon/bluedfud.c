@@ -27,7 +27,8 @@ bdfud_name_lost_cb(GDBusConnection *bus, const gchar *name, gpointer user_data)
 {
 	BdfudMain *m = user_data;
 	g_printerr("bluedfud: lost or could not own %s on the bus (another bluedfud running, or "
-		   "the D-Bus policy in /usr/share/dbus-1/system.d does not allow it)\n", name);
+		   "the D-Bus policy in /usr/share/dbus-1/system.d does not allow it)\n",
+		   name);
 	m->rc = 1;
 	g_main_loop_quit(m->loop);
 }
@@ -58,21 +59,56 @@ main(int argc, char **argv)
 	gint max_parallel = 0;
 	guint owner_id;
 	const GOptionEntry entries[] = {
-	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-	     "Configuration file (default /etc/bluedfu/bluedfu.conf)", "FILE"},
-	    {"session", 0, 0, G_OPTION_ARG_NONE, &session,
-	     "Own the name on the session bus (for tests)", NULL},
+	    {"config",
+	     'c',
+	     0,
+	     G_OPTION_ARG_FILENAME,
+	     &config_path,
+	     "Configuration file (default /etc/bluedfu/bluedfu.conf)",
+	     "FILE"},
+	    {"session",
+	     0,
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &session,
+	     "Own the name on the session bus (for tests)",
+	     NULL},
 	    {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "bluez (default) or sim", "NAME"},
-	    {"sim-profile", 0, 0, G_OPTION_ARG_FILENAME, &sim_profile,
-	     "Simulated devices, with --backend sim", "FILE"},
-	    {"sim-realtime", 0, 0, G_OPTION_ARG_NONE, &sim_realtime,
-	     "Run the simulation in real time", NULL},
-	    {"state-directory", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
-	     "Where jobs are journaled (default /var/lib/bluedfu)", "DIR"},
-	    {"max-parallel", 'j', 0, G_OPTION_ARG_INT, &max_parallel,
-	     "Connections at once per adapter", "N"},
-	    {"no-polkit", 0, 0, G_OPTION_ARG_NONE, &no_polkit,
-	     "Do not ask polkit (only for tests on a private bus)", NULL},
+	    {"sim-profile",
+	     0,
+	     0,
+	     G_OPTION_ARG_FILENAME,
+	     &sim_profile,
+	     "Simulated devices, with --backend sim",
+	     "FILE"},
+	    {"sim-realtime",
+	     0,
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &sim_realtime,
+	     "Run the simulation in real time",
+	     NULL},
+	    {"state-directory",
+	     0,
+	     0,
+	     G_OPTION_ARG_FILENAME,
+	     &state_dir,
+	     "Where jobs are journaled (default /var/lib/bluedfu)",
+	     "DIR"},
+	    {"max-parallel",
+	     'j',
+	     0,
+	     G_OPTION_ARG_INT,
+	     &max_parallel,
+	     "Connections at once per adapter",
+	     "N"},
+	    {"no-polkit",
+	     0,
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &no_polkit,
+	     "Do not ask polkit (only for tests on a private bus)",
+	     NULL},
 	    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
 	    {NULL}};
 
@@ -89,9 +125,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	bdfud_config_init(&config);
-	if (!bdfud_config_load(&config, config_path != NULL ? config_path
-							    : "/etc/bluedfu/bluedfu.conf",
-			       &error)) {
+	if (!bdfud_config_load(
+		&config, config_path != NULL ? config_path : "/etc/bluedfu/bluedfu.conf", &error)) {
 		g_printerr("bluedfud: %s\n", error->message);
 		bdfud_config_clear(&config);
 		return 2;
@@ -123,7 +158,8 @@ main(int argc, char **argv)
 	m.bus = g_bus_get_sync(session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, &error);
 	if (m.bus == NULL) {
 		g_printerr("bluedfud: cannot connect to the %s bus: %s\n",
-			   session ? "session" : "system", error->message);
+			   session ? "session" : "system",
+			   error->message);
 		bdfud_config_clear(&config);
 		return 1;
 	}
@@ -136,9 +172,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	m.loop = g_main_loop_new(NULL, FALSE);
-	owner_id = g_bus_own_name_on_connection(m.bus, BDFU_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
-						 bdfud_name_acquired_cb, bdfud_name_lost_cb, &m,
-						 NULL);
+	owner_id = g_bus_own_name_on_connection(m.bus,
+						BDFU_DBUS_NAME,
+						G_BUS_NAME_OWNER_FLAGS_NONE,
+						bdfud_name_acquired_cb,
+						bdfud_name_lost_cb,
+						&m,
+						NULL);
 	g_unix_signal_add(SIGTERM, bdfud_signal_cb, &m);
 	g_unix_signal_add(SIGINT, bdfud_signal_cb, &m);
 	g_main_loop_run(m.loop);
